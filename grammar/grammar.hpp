@@ -1,0 +1,169 @@
+// The PEGTL grammar of the cost language (PEGTL 3.2), one rule per line.
+//
+// Owns: what text is a well-formed .cost file, REPL line or expression. Commit points are
+// `expect<R>` rules: once the parser is inside a construct, failing R is a hard error whose
+// message comes from errors.hpp. Does not own: building the AST (parse.cpp) or meaning.
+#pragma once
+
+#include <tao/pegtl.hpp>
+
+namespace costi::grammar {
+
+namespace pegtl = tao::pegtl;
+using namespace tao::pegtl;  // NOLINT(google-build-using-namespace): rule vocabulary
+
+// A commit point: failing R here raises the message errors.hpp gives for expect<R>.
+template <typename R> struct expect : seq<R> {};
+
+// ---- lexical ----
+struct comment : seq<one<'#'>, until<eolf>> {};
+struct blank : sor<space, comment> {};
+struct ws : star<blank> {};
+struct ident_first : ranges<'a', 'z', 'A', 'Z', '_'> {};
+struct ident_other : ranges<'a', 'z', 'A', 'Z', '0', '9', '_'> {};
+struct identifier : seq<ident_first, star<ident_other>> {};
+template <typename Str> struct key : seq<Str, not_at<ident_other>> {};
+
+struct kw_and : key<TAO_PEGTL_STRING("and")> {};
+struct kw_or : key<TAO_PEGTL_STRING("or")> {};
+struct kw_not : key<TAO_PEGTL_STRING("not")> {};
+struct kw_if : key<TAO_PEGTL_STRING("if")> {};
+struct kw_then : key<TAO_PEGTL_STRING("then")> {};
+struct kw_else : key<TAO_PEGTL_STRING("else")> {};
+struct kw_true : key<TAO_PEGTL_STRING("true")> {};
+struct kw_false : key<TAO_PEGTL_STRING("false")> {};
+struct kw_config : key<TAO_PEGTL_STRING("config")> {};
+struct kw_from : key<TAO_PEGTL_STRING("from")> {};
+struct kw_repeat : key<TAO_PEGTL_STRING("repeat")> {};
+struct kw_with : key<TAO_PEGTL_STRING("with")> {};
+struct kw_let : key<TAO_PEGTL_STRING("let")> {};
+struct kw_source : key<TAO_PEGTL_STRING("source")> {};
+struct kw_doc : key<TAO_PEGTL_STRING("doc")> {};
+struct kw_import : key<TAO_PEGTL_STRING("import")> {};
+struct kw_metric : key<TAO_PEGTL_STRING("metric")> {};
+struct kw_runtime : key<TAO_PEGTL_STRING("runtime")> {};
+struct kw_kernel : key<TAO_PEGTL_STRING("kernel")> {};
+struct kw_alias : key<TAO_PEGTL_STRING("alias")> {};
+struct kw_model : key<TAO_PEGTL_STRING("model")> {};
+struct kw_unit : key<TAO_PEGTL_STRING("unit")> {};
+struct reserved : sor<kw_and, kw_or, kw_not, kw_if, kw_then, kw_else, kw_true, kw_false> {};
+
+struct name : seq<not_at<reserved>, identifier> {};
+struct qname : seq<identifier, star<one<'.'>, identifier>> {};
+struct dotted_key : seq<identifier, star<one<'.'>, identifier>> {};
+
+struct digits : seq<digit, star<opt<one<'_'>>, digit>> {};
+struct exponent : seq<one<'e', 'E'>, opt<one<'+', '-'>>, expect<digits>> {};
+struct number : seq<digits, opt<one<'.'>, digits>, opt<exponent>, not_at<ident_first>> {};
+
+struct escaped_char : one<'"', '\\', 'n', 't'> {};
+struct escape : seq<one<'\\'>, expect<escaped_char>> {};
+struct string_char : sor<escape, not_one<'"', '\n', '\\'>> {};
+struct string_body : star<string_char> {};
+struct string_close : one<'"'> {};
+struct string_lit : seq<one<'"'>, string_body, expect<string_close>> {};
+
+struct sep : one<';', ','> {};
+struct equals : seq<one<'='>, not_at<one<'='>>> {};
+struct open_paren : one<'('> {};
+struct close_paren : one<')'> {};
+struct open_brace : one<'{'> {};
+struct close_brace : one<'}'> {};
+
+// ---- expressions ----
+struct expr;
+struct binding : seq<name, ws, expect<equals>, ws, expect<expr>> {};
+struct binding_list : seq<open_paren, ws, opt<binding, star<ws, sep, ws, binding>, opt<ws, sep>>, ws, expect<close_paren>> {};
+struct braced_qname : seq<one<'{'>, ws, expect<qname>, ws, expect<close_brace>> {};
+struct call : seq<one<'$'>, sor<braced_qname, expect<qname>>, opt<ws, binding_list>> {};
+
+struct config_ref : seq<kw_config, one<'.'>, expect<dotted_key>> {};
+struct fn_name : sor<key<TAO_PEGTL_STRING("min")>, key<TAO_PEGTL_STRING("max")>, key<TAO_PEGTL_STRING("floor")>,
+                     key<TAO_PEGTL_STRING("ceil")>, key<TAO_PEGTL_STRING("abs")>> {};
+struct fn_args : seq<open_paren, ws, expect<expr>, star<ws, sep, ws, expect<expr>>, ws, expect<close_paren>> {};
+struct fn_call : seq<fn_name, ws, at<open_paren>, fn_args> {};
+struct paren : seq<open_paren, ws, expect<expr>, ws, expect<close_paren>> {};
+struct lit_true : kw_true {};
+struct lit_false : kw_false {};
+struct primary : sor<number, string_lit, lit_true, lit_false, config_ref, fn_call, call, paren, name> {};
+
+struct unary;
+struct op_pow : one<'^'> {};
+struct power : seq<primary, opt<ws, op_pow, ws, expect<unary>>> {};
+struct op_neg : one<'-'> {};
+struct op_pos : one<'+'> {};
+struct unary : sor<seq<sor<op_neg, op_pos>, ws, expect<unary>>, power> {};
+struct op_floor_div : string<'/', '/'> {};
+struct op_mul : one<'*'> {};
+struct op_div : one<'/'> {};
+struct op_mod : one<'%'> {};
+struct mul_op : sor<op_floor_div, op_mul, op_div, op_mod> {};
+struct product : seq<unary, star<ws, mul_op, ws, expect<unary>>> {};
+struct op_add : one<'+'> {};
+struct op_sub : one<'-'> {};
+struct add_op : sor<op_add, op_sub> {};
+struct sum : seq<product, star<ws, add_op, ws, expect<product>>> {};
+struct op_eq : string<'=', '='> {};
+struct op_ne : string<'!', '='> {};
+struct op_le : string<'<', '='> {};
+struct op_ge : string<'>', '='> {};
+struct op_lt : one<'<'> {};
+struct op_gt : one<'>'> {};
+struct cmp_op : sor<op_eq, op_ne, op_le, op_ge, op_lt, op_gt> {};
+struct comparison : seq<sum, opt<ws, cmp_op, ws, expect<sum>>> {};
+struct negation;
+struct op_not : kw_not {};
+struct negation : sor<seq<op_not, ws, expect<negation>>, comparison> {};
+struct op_and : kw_and {};
+struct conjunction : seq<negation, star<ws, op_and, ws, expect<negation>>> {};
+struct op_or : kw_or {};
+struct disjunction : seq<conjunction, star<ws, op_or, ws, expect<conjunction>>> {};
+struct op_default : string<'?', '?'> {};
+struct defaulted : seq<disjunction, star<ws, op_default, ws, expect<disjunction>>> {};
+struct conditional : seq<kw_if, ws, expect<expr>, ws, expect<kw_then>, ws, expect<expr>, ws, expect<kw_else>, ws, expect<expr>> {};
+struct expr : sor<conditional, defaulted> {};
+
+// ---- kernel bodies ----
+struct source_stmt : seq<kw_source, ws, expect<string_lit>> {};
+struct doc_stmt : seq<kw_doc, ws, expect<string_lit>> {};
+struct let_stmt : seq<kw_let, ws, expect<name>, ws, expect<equals>, ws, expect<expr>> {};
+struct count : seq<kw_repeat, ws, expect<expr>> {};
+struct with_clause : seq<kw_with, ws, expect<binding_list>> {};
+struct child_call : seq<opt<count, ws>, expect<call>, opt<ws, with_clause>> {};
+struct child_stmt : seq<name, ws, one<':'>, ws, expect<child_call>> {};
+struct assign_stmt : seq<name, ws, equals, ws, expect<expr>> {};
+struct stmt : sor<sep, source_stmt, doc_stmt, let_stmt, child_stmt, assign_stmt> {};
+struct param : seq<name, opt<ws, equals, ws, expect<expr>>> {};
+struct param_list : seq<open_paren, ws, opt<param, star<ws, sep, ws, param>, opt<ws, sep>>, ws, expect<close_paren>> {};
+struct kernel_end : one<'}'> {};
+struct kernel_body : seq<expect<open_brace>, ws, star<stmt, ws>, expect<kernel_end>> {};
+struct kernel_decl : seq<kw_kernel, ws, expect<qname>, ws, opt<param_list, ws>, kernel_body> {};
+
+// ---- other declarations ----
+struct import_decl : seq<kw_import, ws, expect<string_lit>> {};
+struct metric_unit : seq<kw_unit, ws, expect<string_lit>> {};
+struct metric_decl : seq<kw_metric, ws, expect<name>, opt<ws, string_lit>, opt<ws, metric_unit>> {};
+struct runtime_decl : seq<kw_runtime, ws, expect<name>, ws, expect<equals>, ws, expect<expr>> {};
+struct alias_target : qname {};
+struct alias_decl : seq<kw_alias, ws, expect<qname>, ws, expect<equals>, ws, expect<alias_target>> {};
+struct model_name : sor<string_lit, plus<sor<ident_other, one<'.', '-', '/'>>>> {};
+struct config_entry : seq<dotted_key, ws, expect<equals>, ws, expect<expr>> {};
+struct config_end : one<'}'> {};
+struct config_block : seq<open_brace, ws, star<sor<sep, config_entry>, ws>, expect<config_end>> {};
+struct config_from : seq<kw_from, ws, expect<string_lit>> {};
+struct config_what : sor<config_from, config_block> {};
+struct config_stmt : seq<kw_config, ws, expect<config_what>> {};
+struct default_stmt : seq<name, ws, expect<equals>, ws, expect<expr>> {};
+struct model_stmt : sor<sep, config_stmt, source_stmt, doc_stmt, default_stmt> {};
+struct model_end : one<'}'> {};
+struct model_body : seq<open_brace, ws, star<model_stmt, ws>, expect<model_end>> {};
+struct model_decl : seq<kw_model, ws, expect<model_name>, ws, expect<equals>, ws, expect<call>, opt<ws, model_body>> {};
+
+struct item : sor<sep, import_decl, metric_decl, runtime_decl, kernel_decl, alias_decl, model_decl> {};
+struct file : seq<ws, star<item, ws>, expect<eof>> {};
+
+// A single expression and nothing else (command-line values, REPL expressions).
+struct end_of_expr : eof {};
+struct expr_only : seq<ws, expect<expr>, ws, expect<end_of_expr>> {};
+
+}  // namespace costi::grammar

@@ -1,0 +1,345 @@
+// Runs the grammar and builds the AST from PEGTL's parse tree.
+#include "grammar/parse.hpp"
+
+#include <tao/pegtl/contrib/analyze.hpp>
+#include <tao/pegtl/contrib/limit_depth.hpp>
+#include <tao/pegtl/contrib/parse_tree.hpp>
+
+#include <cassert>
+
+#include "grammar/errors.hpp"
+#include "grammar/grammar.hpp"
+#include "interpreter/diagnostics.hpp"
+
+namespace costi::grammar {
+
+namespace pt = tao::pegtl::parse_tree;
+namespace ast = interp::ast;
+using interp::Span;
+using Node = pt::node;
+
+// clang-format off
+template <typename Rule>
+using selector = pt::selector<Rule, pt::store_content::on<
+    number, string_lit, lit_true, lit_false, config_ref, dotted_key, fn_call, fn_name, call, qname, binding, name,
+    op_pow, op_neg, op_pos, op_floor_div, op_mul, op_div, op_mod, op_add, op_sub,
+    op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_not, op_and, op_or, op_default,
+    power, unary, product, sum, comparison, negation, conjunction, disjunction, defaulted, conditional,
+    source_stmt, doc_stmt, let_stmt, child_stmt, count, with_clause, assign_stmt, param, param_list, kernel_decl,
+    import_decl, metric_decl, metric_unit, runtime_decl, alias_decl, alias_target, model_name, model_decl,
+    config_from, config_block, config_entry, default_stmt>>;
+// clang-format on
+
+// Deeply nested input ("((((…" or "- - - - …") would otherwise recurse until the stack
+// overflows. Each level of expression nesting costs about 25 rule frames, so this allows
+// well over 100 levels of parentheses, far more than any real formula.
+template <typename Rule>
+struct depth_limit : tao::pegtl::limit_depth<4000> {};
+
+namespace {
+
+struct Builder {
+    const interp::SourceFile& file;
+
+    Span span(const Node& n) const {
+        return {&file, static_cast<std::uint32_t>(n.begin().byte), static_cast<std::uint32_t>(n.end().byte)};
+    }
+
+    static std::string unescape(std::string_view quoted) {
+        std::string out;
+        for (std::size_t i = 1; i + 1 < quoted.size(); ++i) {
+            char c = quoted[i];
+            if (c == '\\' && i + 2 < quoted.size()) {
+                char e = quoted[++i];
+                out.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e);
+            } else {
+                out.push_back(c);
+            }
+        }
+        return out;
+    }
+
+    static ast::Op op_of(const Node& n) {
+        if (n.is_type<op_pow>()) return ast::Op::pow;
+        if (n.is_type<op_neg>()) return ast::Op::neg;
+        if (n.is_type<op_pos>()) return ast::Op::pos;
+        if (n.is_type<op_not>()) return ast::Op::not_;
+        if (n.is_type<op_floor_div>()) return ast::Op::floor_div;
+        if (n.is_type<op_mul>()) return ast::Op::mul;
+        if (n.is_type<op_div>()) return ast::Op::div;
+        if (n.is_type<op_mod>()) return ast::Op::mod;
+        if (n.is_type<op_add>()) return ast::Op::add;
+        if (n.is_type<op_sub>()) return ast::Op::sub;
+        if (n.is_type<op_eq>()) return ast::Op::eq;
+        if (n.is_type<op_ne>()) return ast::Op::ne;
+        if (n.is_type<op_le>()) return ast::Op::le;
+        if (n.is_type<op_ge>()) return ast::Op::ge;
+        if (n.is_type<op_lt>()) return ast::Op::lt;
+        if (n.is_type<op_gt>()) return ast::Op::gt;
+        if (n.is_type<op_and>()) return ast::Op::and_;
+        if (n.is_type<op_or>()) return ast::Op::or_;
+        assert(n.is_type<op_default>());
+        return ast::Op::default_;
+    }
+
+    ast::ExprPtr make(ast::ExprKind kind, const Node& n) const {
+        auto e = std::make_unique<ast::Expr>();
+        e->kind = kind;
+        e->span = span(n);
+        return e;
+    }
+
+    // Folds [x, op, y, op, z] left-associatively; power folds right.
+    ast::ExprPtr fold(const Node& n, bool right) {
+        const auto& c = n.children;
+        if (c.size() == 1) return expr(*c[0]);
+        if (right) {
+            auto e = make(ast::ExprKind::binary, n);
+            e->op = op_of(*c[1]);
+            e->args.push_back(expr(*c[0]));
+            e->args.push_back(expr(*c[2]));
+            return e;
+        }
+        ast::ExprPtr acc = expr(*c[0]);
+        for (std::size_t i = 1; i + 1 < c.size(); i += 2) {
+            auto e = std::make_unique<ast::Expr>();
+            e->kind = ast::ExprKind::binary;
+            e->op = op_of(*c[i]);
+            e->span = {&file, acc->span.begin, static_cast<std::uint32_t>(c[i + 1]->end().byte)};
+            e->args.push_back(std::move(acc));
+            e->args.push_back(expr(*c[i + 1]));
+            acc = std::move(e);
+        }
+        return acc;
+    }
+
+    ast::ExprPtr expr(const Node& n) {
+        if (n.is_type<number>()) {
+            auto e = make(ast::ExprKind::number, n);
+            auto v = interp::Number::parse(n.string_view());
+            if (!v) {
+                throw interp::CostiError(interp::Diagnostic{interp::code::syntax, span(n),
+                                                           "number literal '" + n.string() + "' is out of range", "", {}});
+            }
+            e->number = std::move(*v);
+            return e;
+        }
+        if (n.is_type<string_lit>()) {
+            auto e = make(ast::ExprKind::string, n);
+            e->text = unescape(n.string_view());
+            return e;
+        }
+        if (n.is_type<lit_true>() || n.is_type<lit_false>()) {
+            auto e = make(ast::ExprKind::number, n);
+            e->number = n.is_type<lit_true>() ? 1 : 0;
+            return e;
+        }
+        if (n.is_type<name>()) {
+            auto e = make(ast::ExprKind::name, n);
+            e->text = n.string();
+            return e;
+        }
+        if (n.is_type<config_ref>()) {
+            auto e = make(ast::ExprKind::config, n);
+            e->text = n.children.at(0)->string();
+            return e;
+        }
+        if (n.is_type<fn_call>()) {
+            auto e = make(ast::ExprKind::function, n);
+            e->text = n.children.at(0)->string();
+            for (std::size_t i = 1; i < n.children.size(); ++i) e->args.push_back(expr(*n.children[i]));
+            return e;
+        }
+        if (n.is_type<call>()) {
+            auto e = make(ast::ExprKind::call, n);
+            e->call = std::make_shared<ast::Call>(build_call(n));
+            return e;
+        }
+        if (n.is_type<unary>()) {
+            if (n.children.size() == 1) return expr(*n.children[0]);
+            auto e = make(ast::ExprKind::unary, n);
+            e->op = op_of(*n.children[0]);
+            e->args.push_back(expr(*n.children[1]));
+            return e;
+        }
+        if (n.is_type<negation>()) {
+            if (n.children.size() == 1) return expr(*n.children[0]);
+            auto e = make(ast::ExprKind::unary, n);
+            e->op = ast::Op::not_;
+            e->args.push_back(expr(*n.children[1]));
+            return e;
+        }
+        if (n.is_type<power>()) return fold(n, true);
+        if (n.is_type<conditional>()) {
+            auto e = make(ast::ExprKind::cond, n);
+            for (const auto& c : n.children) e->args.push_back(expr(*c));
+            return e;
+        }
+        // product, sum, comparison, conjunction, disjunction, defaulted
+        return fold(n, false);
+    }
+
+    ast::Binding binding_of(const Node& n) {
+        return {n.children.at(0)->string(), span(*n.children[0]), expr(*n.children.at(1))};
+    }
+
+    ast::Call build_call(const Node& n) {
+        ast::Call c;
+        c.span = span(n);
+        for (const auto& ch : n.children) {
+            if (ch->is_type<qname>()) {
+                c.kernel = ch->string();
+                c.name_span = span(*ch);
+            } else {
+                c.args.push_back(binding_of(*ch));
+            }
+        }
+        return c;
+    }
+
+    ast::Stmt stmt(const Node& n) {
+        ast::Stmt s;
+        s.span = span(n);
+        if (n.is_type<source_stmt>() || n.is_type<doc_stmt>()) {
+            s.kind = n.is_type<source_stmt>() ? ast::StmtKind::source : ast::StmtKind::doc;
+            s.text = unescape(n.children.at(0)->string_view());
+            s.name_span = span(*n.children[0]);
+            return s;
+        }
+        s.name = n.children.at(0)->string();
+        s.name_span = span(*n.children[0]);
+        if (n.is_type<let_stmt>() || n.is_type<assign_stmt>()) {
+            s.kind = n.is_type<let_stmt>() ? ast::StmtKind::let : ast::StmtKind::assign;
+            s.value = expr(*n.children.at(1));
+            return s;
+        }
+        assert(n.is_type<child_stmt>());
+        s.kind = ast::StmtKind::child;
+        for (std::size_t i = 1; i < n.children.size(); ++i) {
+            const Node& c = *n.children[i];
+            if (c.is_type<count>()) {
+                s.count = expr(*c.children.at(0));
+            } else if (c.is_type<call>()) {
+                s.call = build_call(c);
+            } else {
+                assert(c.is_type<with_clause>());
+                for (const auto& b : c.children) s.with.push_back(binding_of(*b));
+            }
+        }
+        return s;
+    }
+
+    ast::Kernel kernel(const Node& n) {
+        ast::Kernel k;
+        k.span = span(n);
+        k.name = n.children.at(0)->string();
+        k.name_span = span(*n.children[0]);
+        for (std::size_t i = 1; i < n.children.size(); ++i) {
+            const Node& c = *n.children[i];
+            if (c.is_type<param_list>()) {
+                for (const auto& p : c.children) {
+                    ast::Param param{p->children.at(0)->string(), span(*p->children[0]), nullptr};
+                    if (p->children.size() > 1) param.default_value = expr(*p->children[1]);
+                    k.params.push_back(std::move(param));
+                }
+            } else {
+                k.body.push_back(stmt(c));
+            }
+        }
+        return k;
+    }
+
+    ast::Model model(const Node& n) {
+        ast::Model m;
+        const Node& nm = *n.children.at(0);
+        m.name = nm.string_view().front() == '"' ? unescape(nm.string_view()) : nm.string();
+        m.name_span = span(nm);
+        m.entry = build_call(*n.children.at(1));
+        for (std::size_t i = 2; i < n.children.size(); ++i) {
+            const Node& c = *n.children[i];
+            if (c.is_type<config_from>()) {
+                m.config_files.push_back({unescape(c.children.at(0)->string_view()), span(*c.children[0])});
+            } else if (c.is_type<config_block>()) {
+                for (const auto& entry : c.children) m.config.push_back(binding_of(*entry));
+            } else if (c.is_type<default_stmt>()) {
+                m.defaults.push_back(binding_of(c));
+            } else if (c.is_type<source_stmt>()) {
+                m.source = unescape(c.children.at(0)->string_view());
+            } else {
+                assert(c.is_type<doc_stmt>());
+                m.doc = unescape(c.children.at(0)->string_view());
+            }
+        }
+        return m;
+    }
+
+    ast::Module module(const Node& root) {
+        ast::Module mod;
+        mod.file = &file;
+        for (const auto& c : root.children) {
+            const Node& n = *c;
+            if (n.is_type<import_decl>()) {
+                mod.imports.push_back({unescape(n.children.at(0)->string_view()), span(*n.children[0])});
+            } else if (n.is_type<metric_decl>()) {
+                ast::Metric m{n.children.at(0)->string(), span(*n.children[0]), "", ""};
+                for (std::size_t i = 1; i < n.children.size(); ++i) {
+                    const Node& c = *n.children[i];
+                    if (c.is_type<metric_unit>()) {
+                        m.unit = unescape(c.children.at(0)->string_view());
+                    } else {
+                        m.description = unescape(c.string_view());
+                    }
+                }
+                mod.metrics.push_back(std::move(m));
+            } else if (n.is_type<runtime_decl>()) {
+                mod.runtimes.push_back({n.children.at(0)->string(), span(*n.children[0]), expr(*n.children.at(1))});
+            } else if (n.is_type<kernel_decl>()) {
+                mod.kernels.push_back(kernel(n));
+            } else if (n.is_type<alias_decl>()) {
+                mod.aliases.push_back({n.children.at(0)->string(), span(*n.children[0]), n.children.at(1)->string(),
+                                       span(*n.children[1])});
+            } else {
+                assert(n.is_type<model_decl>());
+                mod.models.push_back(model(n));
+            }
+        }
+        return mod;
+    }
+};
+
+template <typename Rule>
+std::unique_ptr<Node> run(const interp::SourceFile& file) {
+    tao::pegtl::memory_input in(file.text().data(), file.text().size(), file.name());
+    try {
+        auto root = pt::parse<Rule, selector, depth_limit, control>(in);
+        assert(root);
+        return root;
+    } catch (const tao::pegtl::parse_error& e) {
+        auto offset = static_cast<std::uint32_t>(e.positions().empty() ? 0 : e.positions().front().byte);
+        std::string message(e.message());
+        std::string hint;
+        if (message.find("nesting depth") != std::string::npos) {
+            message = "expression nested too deeply";
+            hint = "split it with `let` bindings";
+        }
+        throw interp::CostiError(interp::Diagnostic{interp::code::syntax, {&file, offset, offset + 1}, message, hint, {}});
+    }
+}
+
+}  // namespace
+
+interp::ast::Module parse_module(const interp::SourceFile& file) {
+    auto root = run<grammar::file>(file);
+    return Builder{file}.module(*root);
+}
+
+interp::ast::ExprPtr parse_expression(const interp::SourceFile& file) {
+    auto root = run<expr_only>(file);
+    return Builder{file}.expr(*root->children.at(0));
+}
+
+bool grammar_is_sound() {
+    return tao::pegtl::analyze<grammar::file>() == 0 && tao::pegtl::analyze<expr_only>() == 0;
+}
+
+}  // namespace costi::grammar

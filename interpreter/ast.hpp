@@ -1,0 +1,146 @@
+// The abstract syntax tree of .cost files, as the grammar builds it.
+//
+// Owns: the plain data types for declarations, statements and expressions, each with the
+// Span it came from. Names are still strings here; the checker resolves them once into a
+// Program (program.hpp) that the evaluator runs without any string lookups.
+// Does not own: parsing (grammar/) or meaning (checker).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "interpreter/number.hpp"
+#include "interpreter/source.hpp"
+
+namespace costi::interp::ast {
+
+enum class Op {
+    // unary
+    neg, pos, not_,
+    // binary
+    add, sub, mul, div, floor_div, mod, pow,
+    eq, ne, lt, le, gt, ge, and_, or_, default_,
+};
+
+enum class ExprKind {
+    number,     // literal: number
+    string,     // literal: text
+    name,       // a parameter, let or runtime variable: text
+    config,     // config.KEY: text = "KEY" (may be dotted)
+    unary,      // op args[0]
+    binary,     // args[0] op args[1]
+    function,   // text(args...): min max floor ceil abs
+    cond,       // if args[0] then args[1] else args[2]
+    call,       // a kernel call used as a value (REPL): call
+};
+
+struct Call;
+
+struct Expr {
+    ExprKind kind = ExprKind::number;
+    Span span;
+    Op op = Op::add;
+    Number number;
+    std::string text;
+    std::vector<std::unique_ptr<Expr>> args;
+    std::shared_ptr<Call> call;
+};
+using ExprPtr = std::unique_ptr<Expr>;
+
+// `name = expr` in an argument list, a `with (...)`, a config block or a model body.
+struct Binding {
+    std::string name;
+    Span name_span;
+    ExprPtr value;
+};
+
+// `$Name(k = v, ...)`.
+struct Call {
+    std::string kernel;
+    Span name_span;
+    Span span;  // the whole call
+    std::vector<Binding> args;
+};
+
+struct Param {
+    std::string name;
+    Span span;
+    ExprPtr default_value;  // null when required
+};
+
+enum class StmtKind { let, assign, child, source, doc };
+
+struct Stmt {
+    StmtKind kind = StmtKind::let;
+    Span span;
+    std::string name;  // let name, metric name, or child label
+    Span name_span;
+    ExprPtr value;     // let / assign
+    std::string text;  // source / doc
+    ExprPtr count;     // child: `repeat count`, null for 1
+    Call call;         // child
+    std::vector<Binding> with;  // child: runtime rebindings
+};
+
+struct Kernel {
+    std::string name;
+    Span name_span;
+    Span span;
+    std::vector<Param> params;
+    std::vector<Stmt> body;
+};
+
+struct Metric {
+    std::string name;
+    Span span;
+    std::string description;
+    std::string unit;  // for display: "B" for bytes, empty for plain counts
+};
+
+struct Runtime {
+    std::string name;
+    Span span;
+    ExprPtr value;
+};
+
+struct Alias {
+    std::string name;
+    Span name_span;
+    std::string target;
+    Span target_span;
+};
+
+struct ConfigFile {
+    std::string path;
+    Span span;
+};
+
+struct Model {
+    std::string name;
+    Span name_span;
+    Call entry;
+    std::vector<ConfigFile> config_files;
+    std::vector<Binding> config;    // dotted keys
+    std::vector<Binding> defaults;  // runtime variables
+    std::string doc;
+    std::string source;
+};
+
+struct Import {
+    std::string path;
+    Span span;
+};
+
+// One parsed file, declarations in source order per kind.
+struct Module {
+    const SourceFile* file = nullptr;
+    std::vector<Import> imports;
+    std::vector<Metric> metrics;
+    std::vector<Runtime> runtimes;
+    std::vector<Kernel> kernels;
+    std::vector<Alias> aliases;
+    std::vector<Model> models;
+};
+
+}  // namespace costi::interp::ast

@@ -1,0 +1,146 @@
+// Finding, reading and parsing .cost files and their imports.
+#include "interpreter/loader.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "grammar/parse.hpp"
+#include "interpreter/diagnostics.hpp"
+
+namespace costi::interp {
+
+namespace fs = std::filesystem;
+
+// A .cost file larger than this is refused: no real library file comes near it, and the
+// limit keeps a stray multi-gigabyte file from exhausting memory.
+static constexpr std::uintmax_t max_file_bytes = 64u << 20;
+
+std::vector<fs::path> library_dirs() {
+    std::vector<fs::path> dirs;
+    std::error_code ec;
+    for (const char* d : {COSTI_DATA_DIR, COSTI_SOURCE_DIR}) {
+        if (fs::is_directory(fs::path(d) / "stdlib", ec)) dirs.emplace_back(d);
+    }
+    return dirs;
+}
+
+std::vector<fs::path> search_path() {
+    std::vector<fs::path> dirs;
+    if (const char* env = std::getenv("COSTI_PATH")) {
+        std::stringstream ss(env);
+        std::string part;
+        while (std::getline(ss, part, ':')) {
+            if (!part.empty()) dirs.emplace_back(part);
+        }
+    }
+    for (auto& d : library_dirs()) dirs.push_back(d);
+    return dirs;
+}
+
+static std::string read_file(const fs::path& p, const Span& site, const std::string& display) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+        throw CostiError(Diagnostic{code::io, site, "'" + display + "' is a directory, not a .cost file", "", {}});
+    }
+    auto size = fs::file_size(p, ec);
+    if (!ec && size > max_file_bytes) {
+        throw CostiError(Diagnostic{code::io, site, "'" + display + "' is too large to be a .cost file", "", {}});
+    }
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw CostiError(Diagnostic{code::io, site, "cannot read '" + display + "'", "", {}});
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    if (text.find('\0') != std::string::npos) {
+        throw CostiError(Diagnostic{code::io, site, "'" + display + "' is not a text file", "", {}});
+    }
+    return text;
+}
+
+static std::string key_of(const fs::path& p) {
+    std::error_code ec;
+    auto c = fs::weakly_canonical(p, ec);
+    return ec ? p.lexically_normal().string() : c.string();
+}
+
+const ast::Module& Loader::load_file(const std::string& path) {
+    std::error_code ec;
+    fs::path given(path);
+    if (!fs::exists(given, ec)) {
+        // `costi run gpt2` or `costi run models/gpt2.cost` from anywhere: try the library.
+        for (const auto& dir : search_path()) {
+            for (const fs::path& candidate : {dir / given, dir / "models" / (path + ".cost")}) {
+                if (fs::is_regular_file(candidate, ec)) {
+                    return load_resolved(candidate, candidate.lexically_normal().string());
+                }
+            }
+        }
+        throw CostiError(Diagnostic{code::io, {}, "cannot read '" + path + "': no such file", "", {}});
+    }
+    return load_resolved(given, given.lexically_normal().string());
+}
+
+const ast::Module& Loader::load_resolved(const fs::path& real, const std::string& display) {
+    std::string key = key_of(real);
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+        if (keys_[i] == key) return modules_[i];
+    }
+    const SourceFile* file = sources_.add(display, read_file(real, {}, display));
+    modules_.push_back(grammar::parse_module(*file));
+    keys_.push_back(key);
+    std::size_t index = modules_.size() - 1;
+    load_imports(index, real.parent_path(), fs::path(display).parent_path().string());
+    return modules_[index];
+}
+
+const ast::Module& Loader::load_text(const std::string& name, std::string text) {
+    std::size_t before = modules_.size();
+    try {
+        const SourceFile* file = sources_.add(name, std::move(text));
+        modules_.push_back(grammar::parse_module(*file));
+        keys_.push_back(name);
+        load_imports(modules_.size() - 1, fs::current_path(), "");
+    } catch (...) {
+        truncate(before);
+        throw;
+    }
+    return modules_[before];
+}
+
+void Loader::load_imports(std::size_t module_index, const fs::path& dir, const std::string& display_dir) {
+    // Copy: loading imports appends to modules_, which may move the vector.
+    std::vector<ast::Import> imports = modules_[module_index].imports;
+    for (const auto& imp : imports) {
+        std::error_code ec;
+        fs::path relative = dir / imp.path;
+        if (fs::is_regular_file(relative, ec)) {
+            load_resolved(relative, (fs::path(display_dir) / imp.path).lexically_normal().string());
+            continue;
+        }
+        bool found = false;
+        for (const auto& d : search_path()) {
+            fs::path candidate = d / imp.path;
+            if (fs::is_regular_file(candidate, ec)) {
+                load_resolved(candidate, candidate.lexically_normal().string());
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            throw CostiError(Diagnostic{code::io, imp.span, "cannot find import '" + imp.path + "'",
+                                        "imports resolve relative to the importing file, then along COSTI_PATH, "
+                                        "then in the built-in library",
+                                        {}});
+        }
+    }
+}
+
+void Loader::truncate(std::size_t count) {
+    if (modules_.size() > count) {
+        modules_.resize(count);
+        keys_.resize(count);
+    }
+}
+
+}  // namespace costi::interp

@@ -1,0 +1,50 @@
+// Loading .cost files: reading, parsing and following imports.
+//
+// Owns: finding files (relative to the importer, then COSTI_PATH, then the built-in
+// library), loading each file once (import cycles are harmless), and the list of parsed
+// modules in load order. Does not own meaning: the checker takes the modules from here.
+#pragma once
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "interpreter/ast.hpp"
+#include "interpreter/source.hpp"
+
+namespace costi::interp {
+
+// The built-in library folders (holding stdlib/, kernels/, models/), in search order.
+std::vector<std::filesystem::path> library_dirs();
+
+// COSTI_PATH entries, then the library folders.
+std::vector<std::filesystem::path> search_path();
+
+class Loader {
+public:
+    explicit Loader(SourceSet& sources) : sources_(sources) {}
+
+    // Loads a file named on the command line (as given, else models/NAME.cost or NAME in
+    // the search path) and its imports. Throws CostiError.
+    const ast::Module& load_file(const std::string& path);
+
+    // Parses text as a module named `name` (the REPL's `<repl:N>`); imports resolve from
+    // the current directory. Throws CostiError and then leaves the loader unchanged.
+    const ast::Module& load_text(const std::string& name, std::string text);
+
+    const std::vector<ast::Module>& modules() const { return modules_; }
+
+    // Forgets modules loaded after the first `count` (REPL rollback after a failed check).
+    void truncate(std::size_t count);
+
+private:
+    const ast::Module& load_resolved(const std::filesystem::path& real, const std::string& display);
+    void load_imports(std::size_t module_index, const std::filesystem::path& dir, const std::string& display_dir);
+
+    SourceSet& sources_;
+    std::vector<ast::Module> modules_;
+    std::vector<std::string> keys_;  // canonical path per module, parallel to modules_
+};
+
+}  // namespace costi::interp

@@ -1,0 +1,140 @@
+// The checked program: what the evaluator runs.
+//
+// Owns: kernels, models, metrics and runtime variables with every name already resolved
+// to an index (a local slot, a runtime variable, a config key, a kernel, a metric), so
+// evaluation never looks a name up by string. Built by the checker, read by the evaluator
+// and the reports. Does not own the AST it came from (spans point into SourceFiles).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "interpreter/ast.hpp"
+#include "interpreter/value.hpp"
+
+namespace costi::interp {
+
+enum class Fn : unsigned char { min, max, floor, ceil, abs };
+
+struct CallSite;
+
+// A compiled expression. `index` means: the local slot (local), the runtime variable
+// (runtime) or the config key (config), as resolved by the checker.
+struct CExpr {
+    enum class Kind : unsigned char { constant, local, runtime, config, unary, binary, function, cond, call };
+    Kind kind = Kind::constant;
+    ast::Op op = ast::Op::add;
+    Fn fn = Fn::min;
+    std::uint32_t index = 0;
+    Value constant;
+    std::vector<CExpr> args;
+    std::shared_ptr<CallSite> call;  // kind == call (REPL: a kernel call as a value)
+    Span span;
+};
+
+struct Kernel;
+
+// A call of a kernel with its arguments resolved to the callee's parameter slots.
+struct CallSite {
+    const Kernel* kernel = nullptr;
+    std::string label;
+    Span span;                              // the call text `$Name(…)`
+    std::optional<CExpr> count;             // `repeat count`; none means 1
+    std::vector<std::optional<CExpr>> args;  // per callee parameter; none: use its default
+    std::vector<std::pair<std::uint32_t, CExpr>> with;  // runtime variable -> value
+};
+
+struct Param {
+    std::string name;
+    Span span;
+    std::optional<CExpr> default_value;  // evaluated in the callee, after earlier parameters
+};
+
+// One statement of a kernel body, in source order.
+struct Step {
+    enum class Kind : unsigned char { let, assign, child };
+    Kind kind = Kind::let;
+    std::uint32_t index = 0;  // let: local slot; assign: metric; child: index into children
+    CExpr value;              // let / assign
+};
+
+struct Kernel {
+    std::string name;
+    Span name_span;
+    std::vector<Param> params;
+    std::vector<std::string> local_names;  // parameters first, then lets
+    std::vector<Span> local_spans;
+    std::vector<Step> steps;
+    std::vector<CallSite> children;
+    std::vector<std::optional<Span>> assigned;  // per metric: where this kernel assigns it
+    std::vector<const ast::Expr*> formulas;      // per metric: the assignment's AST (for explain)
+    std::string source;
+    std::string doc;
+    bool is_leaf() const { return children.empty(); }
+};
+
+struct Metric {
+    std::string name;
+    std::string description;
+    std::string unit;
+    Span span;
+};
+
+struct Runtime {
+    std::string name;
+    Span span;
+    CExpr default_value;  // may use runtime variables declared before it
+};
+
+struct Model {
+    std::string name;
+    Span name_span;
+    CallSite entry;
+    std::vector<std::pair<std::string, Span>> config_files;  // `config from "x.json"`, in order
+    std::vector<std::pair<std::string, Value>> config;       // `config { … }` entries, in order
+    std::vector<std::pair<std::string, Span>> config_spans;  // where each block entry was written
+    std::vector<std::pair<std::uint32_t, CExpr>> defaults;   // runtime variable -> value
+    std::string doc;
+    std::string source;
+    const SourceFile* file = nullptr;
+};
+
+struct Program {
+    std::vector<Metric> metrics;
+    std::vector<Runtime> runtimes;
+    std::vector<std::unique_ptr<Kernel>> kernels;  // stable addresses
+    std::unordered_map<std::string, const Kernel*> kernel_by_name;  // kernels and aliases
+    std::vector<std::pair<std::string, std::string>> aliases;        // name -> target
+    std::vector<std::unique_ptr<Model>> models;
+    std::vector<std::string> config_keys;  // config key id -> "hidden_size" / "rope_scaling.factor"
+    std::unordered_map<std::string, std::uint32_t> config_id;
+
+    const Kernel* find_kernel(const std::string& name) const {
+        auto it = kernel_by_name.find(name);
+        return it == kernel_by_name.end() ? nullptr : it->second;
+    }
+    std::optional<std::uint32_t> find_runtime(const std::string& name) const {
+        for (std::uint32_t i = 0; i < runtimes.size(); ++i) {
+            if (runtimes[i].name == name) return i;
+        }
+        return std::nullopt;
+    }
+    std::optional<std::uint32_t> find_metric(const std::string& name) const {
+        for (std::uint32_t i = 0; i < metrics.size(); ++i) {
+            if (metrics[i].name == name) return i;
+        }
+        return std::nullopt;
+    }
+    // The id of a config key, adding it if new (keys are interned once, at check time).
+    std::uint32_t intern_config(const std::string& key) {
+        auto [it, added] = config_id.emplace(key, static_cast<std::uint32_t>(config_keys.size()));
+        if (added) config_keys.push_back(key);
+        return it->second;
+    }
+};
+
+}  // namespace costi::interp

@@ -1,0 +1,186 @@
+// The load -> check -> evaluate pipeline.
+#include "interpreter/session.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "interpreter/checker.hpp"
+#include "interpreter/diagnostics.hpp"
+#include "interpreter/suggest.hpp"
+
+namespace costi::interp {
+
+namespace fs = std::filesystem;
+
+Session::Session() : loader_(sources_), program_(std::make_unique<Program>(check({}))) {}
+
+void Session::recheck(std::size_t modules_before) {
+    try {
+        auto checked = std::make_unique<Program>(check(loader_.modules()));
+        program_ = std::move(checked);
+    } catch (...) {
+        loader_.truncate(modules_before);
+        throw;
+    }
+}
+
+void Session::load_file(const std::string& path) {
+    std::size_t before = loader_.modules().size();
+    try {
+        const ast::Module& m = loader_.load_file(path);
+        if (first_file_ == nullptr) first_file_ = m.file;
+    } catch (...) {
+        loader_.truncate(before);
+        throw;
+    }
+    recheck(before);
+}
+
+void Session::load_text(const std::string& name, std::string text) {
+    std::size_t before = loader_.modules().size();
+    loader_.load_text(name, std::move(text));
+    recheck(before);
+}
+
+void Session::load_library() {
+    std::size_t before = loader_.modules().size();
+    try {
+        for (const auto& dir : library_dirs()) {
+            std::vector<fs::path> files;
+            std::error_code ec;
+            for (const auto& entry : fs::directory_iterator(dir / "kernels", ec)) {
+                if (entry.path().extension() == ".cost") files.push_back(entry.path());
+            }
+            std::sort(files.begin(), files.end());
+            for (const auto& f : files) loader_.load_file(f.string());
+            if (!files.empty()) break;  // the first library folder that has kernels
+        }
+    } catch (...) {
+        loader_.truncate(before);
+        throw;
+    }
+    recheck(before);
+}
+
+const Model& Session::pick_model(const std::string& name) const {
+    std::vector<std::string> names;
+    const Model* only = nullptr;
+    int in_first = 0;
+    for (const auto& m : program_->models) {
+        if (!name.empty() && m->name == name) return *m;
+        names.push_back(m->name);
+        if (m->file == first_file_) {
+            only = m.get();
+            ++in_first;
+        }
+    }
+    if (name.empty() && in_first == 1) return *only;
+    std::string message = name.empty() ? (in_first == 0 ? "no model is declared in this file"
+                                                        : "this file declares several models; choose one with --model")
+                                       : "unknown model '" + name + "'";
+    std::string hint;
+    if (!name.empty()) {
+        if (auto best = closest(name, names)) hint = "did you mean '" + *best + "'?";
+    }
+    if (hint.empty() && !names.empty()) {
+        std::string all;
+        for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+        hint = "models known here: " + all;
+    }
+    throw CostiError(Diagnostic{code::bad_model, {}, message, hint, {}});
+}
+
+const Model& Session::model_from_config_json(const std::string& path) {
+    ConfigEntries entries = read_config_json(path, {});
+    std::string arch;
+    std::string name = path;
+    for (const auto& [k, v] : entries) {
+        if (k == "architectures.0" && v.is_string()) arch = v.str;
+        if (k == "_name_or_path" && v.is_string() && !v.str.empty()) name = v.str;
+    }
+    if (arch.empty()) {
+        throw CostiError(Diagnostic{code::bad_json, {}, "'" + path + "' has no \"architectures\" entry",
+                                    "costi picks the model class from architectures[0], e.g. \"LlamaForCausalLM\"", {}});
+    }
+    const Kernel* entry = nullptr;
+    std::vector<std::string> known;
+    for (const auto& k : program_->kernels) {
+        auto dot = k->name.rfind('.');
+        std::string tail = dot == std::string::npos ? k->name : k->name.substr(dot + 1);
+        if (k->name.rfind("transformers.", 0) == 0 && (tail.find("For") != std::string::npos)) known.push_back(tail);
+        if (tail == arch) entry = k.get();
+    }
+    if (entry == nullptr) {
+        auto best = closest(arch, known);
+        std::string all;
+        for (const auto& n : known) all += (all.empty() ? "" : ", ") + n;
+        throw CostiError(Diagnostic{code::bad_model, {}, "unknown architecture '" + arch + "' in '" + path + "'",
+                                    best ? "did you mean '" + *best + "'?" : "architectures with kernels: " + all, {}});
+    }
+    auto model = std::make_unique<Model>();
+    model->name = name;
+    model->entry.kernel = entry;
+    model->entry.label = name;
+    model->entry.args.resize(entry->params.size());
+    for (const auto& p : entry->params) {
+        if (!p.default_value) {
+            throw CostiError(Diagnostic{code::bad_model, {}, "$" + entry->name + " needs parameter '" + p.name +
+                                        "', which a config.json cannot give", "", {}});
+        }
+    }
+    json_configs_.push_back(std::move(entries));
+    model->config = json_configs_.back();
+    json_models_.push_back(std::move(model));
+    return *json_models_.back();
+}
+
+ConfigEntries Session::model_config(const Model& model) const {
+    ConfigEntries out;
+    for (const auto& [path, span] : model.config_files) {
+        fs::path p(path);
+        if (p.is_relative() && model.file != nullptr) p = fs::path(model.file->name()).parent_path() / p;
+        try {
+            ConfigEntries e = read_config_json(p.string(), span);
+            out.insert(out.end(), e.begin(), e.end());
+        } catch (CostiError& err) {
+            for (auto& d : err.diagnostics()) d.span = span;
+            throw;
+        }
+    }
+    out.insert(out.end(), model.config.begin(), model.config.end());
+    return out;
+}
+
+Environment Session::environment(const Model& model, const Overrides& overrides) const {
+    ConfigEntries config = model_config(model);
+    config.insert(config.end(), overrides.config.begin(), overrides.config.end());
+    std::vector<std::pair<std::uint32_t, Value>> runtime;
+    for (const auto& [name, v] : overrides.runtime) {
+        auto index = program_->find_runtime(name);
+        if (!index) {
+            throw CostiError(Diagnostic{code::not_runtime, {}, "'" + name + "' is not a runtime variable", "", {}});
+        }
+        runtime.emplace_back(*index, v);
+    }
+    try {
+        return model_environment(*program_, model, config, runtime);
+    } catch (CostiError& e) {
+        for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
+        throw;
+    }
+}
+
+CostNode Session::run(const Model& model, const Overrides& overrides) const {
+    if (model.entry.kernel == nullptr) {
+        throw CostiError(Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
+    }
+    Evaluator ev(*program_, environment(model, overrides));
+    try {
+        return ev.call(model.entry, {});
+    } catch (CostiError& e) {
+        for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
+        throw;
+    }
+}
+
+}  // namespace costi::interp

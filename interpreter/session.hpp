@@ -1,0 +1,68 @@
+// A session: the files loaded so far, their checked Program, and running models.
+//
+// Owns: the pipeline load → check → evaluate for the command line and the REPL; turning
+// a model (from a .cost file or a config.json) plus overrides into an Environment; and
+// keeping the session unchanged when new input fails. Does not own formatting (repl/).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interpreter/config_json.hpp"
+#include "interpreter/evaluator.hpp"
+#include "interpreter/loader.hpp"
+#include "interpreter/program.hpp"
+
+namespace costi::interp {
+
+// What the command line or the REPL overrides for one run.
+struct Overrides {
+    std::vector<std::pair<std::string, Value>> runtime;  // name -> value
+    ConfigEntries config;                                // key -> value
+};
+
+class Session {
+public:
+    Session();
+
+    // Loads a file (and its imports) and rechecks. On error the session is unchanged. Throws CostiError.
+    void load_file(const std::string& path);
+    // Loads text as a new module (REPL definitions); on error the session is unchanged.
+    void load_text(const std::string& name, std::string text);
+    // Loads every kernels/*.cost of the built-in library (for --config and the REPL).
+    void load_library();
+
+    const Program& program() const { return *program_; }
+    Program& program() { return *program_; }
+
+    // The model to run: by name, else the only model the first loaded file declares.
+    // Throws CostiError (E0111) naming the choices.
+    const Model& pick_model(const std::string& name) const;
+
+    // Makes a model from a HF config.json: entry kernel by architectures[0]. Throws CostiError.
+    const Model& model_from_config_json(const std::string& path);
+
+    // The config a model sees: its `config from` files, then its config block.
+    ConfigEntries model_config(const Model& model) const;
+
+    // The environment of a run of `model` with `overrides`. Throws CostiError.
+    Environment environment(const Model& model, const Overrides& overrides) const;
+
+    // Evaluates a model. Throws CostiError with the chain ending in "model NAME".
+    CostNode run(const Model& model, const Overrides& overrides) const;
+
+private:
+    void recheck(std::size_t modules_before);
+
+    SourceSet sources_;
+    Loader loader_;
+    std::unique_ptr<Program> program_;
+    std::vector<std::unique_ptr<Model>> json_models_;
+    std::vector<ConfigEntries> json_configs_;
+    std::size_t first_file_modules_ = 0;
+    const SourceFile* first_file_ = nullptr;
+};
+
+}  // namespace costi::interp

@@ -1,0 +1,15 @@
+// "Did you mean": the closest candidate to a misspelt name.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace costi::interp {
+
+// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo
+// (distance at most a third of the word's length, at least 1; a unique case-insensitive or
+// last-component match also counts).
+std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace costi::interp
