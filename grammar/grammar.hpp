@@ -12,8 +12,8 @@ namespace costi::grammar {
 namespace pegtl = tao::pegtl;
 using namespace tao::pegtl;  // NOLINT(google-build-using-namespace): rule vocabulary
 
-// A commit point: failing R here raises the message errors.hpp gives for expect<R>.
-template <typename R> struct expect : seq<R> {};
+// A commit point: failing R here raises the message errors.hpp gives for R.
+template <typename R> struct expect : must<R> {};
 
 // ---- lexical ----
 struct comment : seq<one<'#'>, until<eolf>> {};

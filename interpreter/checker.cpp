@@ -190,6 +190,18 @@ public:
         site.args.resize(k->params.size());
         std::vector<bool> bound(k->params.size(), false);
         for (const auto& b : call.args) {
+            for (std::size_t i = 0; i < k->params.size(); ++i) {
+                if (k->params[i].name == b.name) bound[i] = true;
+            }
+        }
+        // A misspelt parameter most likely means a required one that is not bound.
+        std::vector<std::string> unbound_required;
+        for (std::size_t i = 0; i < k->params.size(); ++i) {
+            if (!bound[i] && !k->params[i].default_value && !pending_default(k, i)) unbound_required.push_back(k->params[i].name);
+        }
+        bool misspelt = false;
+        std::fill(bound.begin(), bound.end(), false);
+        for (const auto& b : call.args) {
             CExpr value = compile(*b.value, scope);
             std::size_t i = 0;
             while (i < k->params.size() && k->params[i].name != b.name) ++i;
@@ -197,6 +209,8 @@ public:
                 std::vector<std::string> names;
                 for (const auto& p : k->params) names.push_back(p.name);
                 auto best = closest(b.name, names);
+                if (!best && unbound_required.size() == 1) best = unbound_required.front();
+                misspelt = true;
                 std::string takes = names.empty() ? "$" + k->name + " takes no parameters"
                                                   : "$" + k->name + " takes " + join(names);
                 error(code::unknown_param, b.name_span, "unknown parameter '" + b.name + "' for $" + call.kernel,
@@ -211,7 +225,7 @@ public:
             site.args[i] = std::move(value);
         }
         for (std::size_t i = 0; i < k->params.size(); ++i) {
-            if (!bound[i] && !k->params[i].default_value && !pending_default(k, i)) {
+            if (!bound[i] && !k->params[i].default_value && !pending_default(k, i) && !misspelt) {
                 error(code::missing_arg, call.span,
                       "missing parameter '" + k->params[i].name + "' in call of $" + call.kernel,
                       "$" + k->name + " declares it at " + at(k->params[i].span) + " without a default");

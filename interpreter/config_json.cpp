@@ -102,7 +102,7 @@ private:
 
 ConfigEntries parse_config_json(const std::string& text, const std::string& name, const Span& site) {
     Flattener f;
-    bool ok = nlohmann::json::sax_parse(text, &f, nlohmann::json::input_format_t::json, false);
+    bool ok = nlohmann::json::sax_parse(text, &f, nlohmann::json::input_format_t::json, true);
     if (!ok || !f.top_is_object) {
         std::string why = f.error.empty() ? "the top level must be an object" : f.error;
         throw CostiError(Diagnostic{code::bad_json, site, "cannot read config '" + name + "': " + why, "", {}});

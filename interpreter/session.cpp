@@ -170,6 +170,11 @@ Environment Session::environment(const Model& model, const Overrides& overrides)
     }
 }
 
+Environment Session::base_environment(const Overrides& overrides) const {
+    static const Model none;
+    return environment(none, overrides);
+}
+
 CostNode Session::run(const Model& model, const Overrides& overrides) const {
     if (model.entry.kernel == nullptr) {
         throw CostiError(Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});

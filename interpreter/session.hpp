@@ -50,6 +50,9 @@ public:
     // The environment of a run of `model` with `overrides`. Throws CostiError.
     Environment environment(const Model& model, const Overrides& overrides) const;
 
+    // The environment with no model: declared runtime defaults, overrides, config overrides only.
+    Environment base_environment(const Overrides& overrides) const;
+
     // Evaluates a model. Throws CostiError with the chain ending in "model NAME".
     CostNode run(const Model& model, const Overrides& overrides) const;
 

@@ -35,8 +35,10 @@ Run `costi run --help` for the options.
 const char* run_help = R"(usage: costi run FILE [options]
        costi run --config config.json [options]
 
-Evaluates a model exactly and prints its breakdown: every call with its kernel, count,
-and each metric as the call's total (count × one call's cost) with its share of the whole.
+Evaluates a model exactly and prints its breakdown: every call with its kernel, its
+count (how often its parent calls it), and each metric as the call's contribution to the
+whole run (one call's cost × its count × the counts of the calls above it) with its share
+of the total. The JSON output gives per node "cost" (one call) and "total" (count × cost).
 
 options:
   --NAME VALUE            set a runtime variable: --batch_size 8 --seq_len 4096

@@ -5,12 +5,30 @@ namespace costi::report {
 
 using interp::Number;
 
+// Above the largest SI prefix, scientific notation: 1.05e32.
+static std::string scientific(const Number& n, const std::string& unit) {
+    Number mag = n.abs().floor();
+    int exp = static_cast<int>(mag.to_string().size()) - 1;
+    Number p10(1);
+    for (int i = 0; i < exp; ++i) p10 *= Number(10);
+    std::string m = Number::divide(n, p10)->to_fixed(3);
+    while (m.back() == '0') m.pop_back();
+    if (m.back() == '.') m.pop_back();
+    return m + "e" + std::to_string(exp) + (unit.empty() ? "" : " " + unit);
+}
+
 std::string compact(const Number& n, const std::string& unit) {
     static const char* prefixes[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
     Number mag = n.abs();
+    if (mag >= *Number::parse("1e27")) return scientific(n, unit);
     Number scale(1);
     int p = 0;
     while (p < 8 && mag >= scale * Number(1000)) {
+        scale *= Number(1000);
+        ++p;
+    }
+    // 999,999 rounds to 1000 K at 4 digits: move up a prefix instead.
+    if (p < 8 && Number::divide(mag, scale)->to_fixed(1) == "1000.0") {
         scale *= Number(1000);
         ++p;
     }

@@ -43,10 +43,12 @@ void collect(const interp::Program& program, const CostNode& node, const Number&
     row.tree = prefix + branch + node.label;
     row.kernel = short_kernel(node.kernel->name);
     row.count = interp::Number(node.count).to_string();
+    // A row shows what the call contributes to the whole run: its count times one call's
+    // cost, times the counts of every call above it. Rows then add up to their parent's row
+    // and the share column agrees with the value beside it.
     for (std::size_t m = 0; m < program.metrics.size(); ++m) {
-        Number total = node.count * node.cost[m];
-        Number overall = multiplier * total;
-        row.cells.push_back(opt.exact ? grouped(total) : compact(total, program.metrics[m].unit));
+        Number overall = multiplier * node.count * node.cost[m];
+        row.cells.push_back(opt.exact ? grouped(overall) : compact(overall, program.metrics[m].unit));
         row.cells.push_back(percent(overall, root_total[m]));
     }
     rows.push_back(std::move(row));
