@@ -208,7 +208,13 @@ std::string Number::to_fixed(int decimals) const {
         if (digits.size() <= static_cast<std::size_t>(decimals)) {
             digits.insert(0, static_cast<std::size_t>(decimals) + 1 - digits.size(), '0');
         }
-        digits.insert(digits.size() - static_cast<std::size_t>(decimals), ".");
+        std::size_t cut = digits.size() - static_cast<std::size_t>(decimals);
+        std::string with_point;
+        with_point.reserve(digits.size() + 2);
+        with_point.append(digits, 0, cut);
+        with_point.push_back('.');
+        with_point.append(digits, cut, std::string::npos);
+        digits = std::move(with_point);
     }
     if (negative && whole != 0) digits.insert(digits.begin(), '-');
     return digits;
