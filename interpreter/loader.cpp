@@ -1,6 +1,7 @@
 // Finding, reading and parsing .cost files and their imports.
 #include "interpreter/loader.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -17,10 +18,18 @@ namespace fs = std::filesystem;
 static constexpr std::uintmax_t max_file_bytes = 64u << 20;
 
 std::vector<fs::path> library_dirs() {
-    std::vector<fs::path> dirs;
+    std::vector<fs::path> candidates;
     std::error_code ec;
-    for (const char* d : {COSTI_DATA_DIR, COSTI_SOURCE_DIR}) {
-        if (fs::is_directory(fs::path(d) / "stdlib", ec)) dirs.emplace_back(d);
+    // An installed costi finds its library beside itself (PREFIX/bin/costi ->
+    // PREFIX/share/costi) whatever prefix it was installed to; then the configured
+    // install location; then the source tree a build-tree costi was built from.
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "costi");
+    candidates.emplace_back(COSTI_DATA_DIR);
+    candidates.emplace_back(COSTI_SOURCE_DIR);
+    std::vector<fs::path> dirs;
+    for (const auto& d : candidates) {
+        if (fs::is_directory(d / "stdlib", ec) && std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
     }
     return dirs;
 }
