@@ -38,7 +38,7 @@ template <> inline constexpr const char* errors::message<call> = "expected a ker
 template <> inline constexpr const char* errors::message<child_call> = "expected a kernel call: `$Kernel(…)` or `repeat COUNT $Kernel(…)`";
 template <> inline constexpr const char* errors::message<binding_list> = "expected '(' and runtime bindings, as in `with (seq_len = 1)`";
 template <> inline constexpr const char* errors::message<open_brace> = "expected '{' to open the kernel body";
-template <> inline constexpr const char* errors::message<kernel_end> = "expected a statement (let, source, doc, METRIC = expr, label: $Kernel(…)) or '}'";
+template <> inline constexpr const char* errors::message<kernel_end> = "expected a statement (let, require, source, doc, METRIC = expr, label: $Kernel(…)) or '}'";
 template <> inline constexpr const char* errors::message<config_end> = "expected a config entry (KEY = expr) or '}'";
 template <> inline constexpr const char* errors::message<model_end> = "expected a model statement (config { … }, config from \"file\", NAME = expr) or '}'";
 template <> inline constexpr const char* errors::message<config_what> = "expected '{' or 'from \"config.json\"' after 'config'";

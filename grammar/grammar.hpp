@@ -46,6 +46,7 @@ struct kw_kernel : key<TAO_PEGTL_STRING("kernel")> {};
 struct kw_alias : key<TAO_PEGTL_STRING("alias")> {};
 struct kw_model : key<TAO_PEGTL_STRING("model")> {};
 struct kw_unit : key<TAO_PEGTL_STRING("unit")> {};
+struct kw_require : key<TAO_PEGTL_STRING("require")> {};
 struct reserved : sor<kw_and, kw_or, kw_not, kw_if, kw_then, kw_else, kw_true, kw_false> {};
 
 struct name : seq<not_at<reserved>, identifier> {};
@@ -126,13 +127,14 @@ struct expr : sor<conditional, defaulted> {};
 // ---- kernel bodies ----
 struct source_stmt : seq<kw_source, ws, expect<string_lit>> {};
 struct doc_stmt : seq<kw_doc, ws, expect<string_lit>> {};
+struct require_stmt : seq<kw_require, ws, expect<expr>, ws, expect<string_lit>> {};
 struct let_stmt : seq<kw_let, ws, expect<name>, ws, expect<equals>, ws, expect<expr>> {};
 struct count : seq<kw_repeat, ws, expect<expr>> {};
 struct with_clause : seq<kw_with, ws, expect<binding_list>> {};
 struct child_call : seq<opt<count, ws>, expect<call>, opt<ws, with_clause>> {};
 struct child_stmt : seq<name, ws, one<':'>, ws, expect<child_call>> {};
 struct assign_stmt : seq<name, ws, equals, ws, expect<expr>> {};
-struct stmt : sor<sep, source_stmt, doc_stmt, let_stmt, child_stmt, assign_stmt> {};
+struct stmt : sor<sep, source_stmt, doc_stmt, require_stmt, let_stmt, child_stmt, assign_stmt> {};
 struct param : seq<name, opt<ws, equals, ws, expect<expr>>> {};
 struct param_list : seq<open_paren, ws, opt<param, star<ws, sep, ws, param>, opt<ws, sep>>, ws, expect<close_paren>> {};
 struct kernel_end : one<'}'> {};

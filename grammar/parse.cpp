@@ -25,7 +25,7 @@ using selector = pt::selector<Rule, pt::store_content::on<
     op_pow, op_neg, op_pos, op_floor_div, op_mul, op_div, op_mod, op_add, op_sub,
     op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_not, op_and, op_or, op_default,
     power, unary, product, sum, comparison, negation, conjunction, disjunction, defaulted, conditional,
-    source_stmt, doc_stmt, let_stmt, child_stmt, count, with_clause, assign_stmt, param, param_list, kernel_decl,
+    source_stmt, doc_stmt, require_stmt, let_stmt, child_stmt, count, with_clause, assign_stmt, param, param_list, kernel_decl,
     import_decl, metric_decl, metric_unit, runtime_decl, alias_decl, alias_target, model_name, model_decl,
     config_from, config_block, config_entry, default_stmt>>;
 // clang-format on
@@ -204,6 +204,12 @@ struct Builder {
             s.kind = n.is_type<source_stmt>() ? ast::StmtKind::source : ast::StmtKind::doc;
             s.text = unescape(n.children.at(0)->string_view());
             s.name_span = span(*n.children[0]);
+            return s;
+        }
+        if (n.is_type<require_stmt>()) {
+            s.kind = ast::StmtKind::require;
+            s.value = expr(*n.children.at(0));
+            s.text = unescape(n.children.at(1)->string_view());
             return s;
         }
         s.name = n.children.at(0)->string();

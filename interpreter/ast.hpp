@@ -69,7 +69,7 @@ struct Param {
     ExprPtr default_value;  // null when required
 };
 
-enum class StmtKind { let, assign, child, source, doc };
+enum class StmtKind { let, assign, child, source, doc, require };
 
 struct Stmt {
     StmtKind kind = StmtKind::let;
@@ -77,7 +77,7 @@ struct Stmt {
     std::string name;  // let name, metric name, or child label
     Span name_span;
     ExprPtr value;     // let / assign
-    std::string text;  // source / doc
+    std::string text;  // source / doc / require message
     ExprPtr count;     // child: `repeat count`, null for 1
     Call call;         // child
     std::vector<Binding> with;  // child: runtime rebindings

@@ -359,6 +359,12 @@ public:
                 case ast::StmtKind::doc:
                     k.doc = s.text;
                     break;
+                case ast::StmtKind::require: {
+                    auto index = static_cast<std::uint32_t>(k.requirements.size());
+                    k.requirements.push_back(s.text);
+                    k.steps.push_back({Step::Kind::require, index, compile(*s.value, scope)});
+                    break;
+                }
                 case ast::StmtKind::let: {
                     CExpr v = compile(*s.value, scope);
                     for (std::size_t i = 0; i < k.local_names.size(); ++i) {

@@ -122,6 +122,13 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
                 case Step::Kind::let:
                     locals[step.index] = eval(step.value, locals, false);
                     break;
+                case Step::Kind::require: {
+                    OpError err;
+                    auto holds = truth(eval(step.value, locals, false), err);
+                    if (!holds) fail(err.code, step.value.span, err.message, err.hint);
+                    if (!*holds) fail(code::requirement, step.value.span, k.requirements[step.index]);
+                    break;
+                }
                 case Step::Kind::assign: {
                     Value v = eval(step.value, locals, false);
                     if (!v.is_number()) {

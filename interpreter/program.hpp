@@ -56,10 +56,11 @@ struct Param {
 
 // One statement of a kernel body, in source order.
 struct Step {
-    enum class Kind : unsigned char { let, assign, child };
+    enum class Kind : unsigned char { let, assign, child, require };
     Kind kind = Kind::let;
-    std::uint32_t index = 0;  // let: local slot; assign: metric; child: index into children
-    CExpr value;              // let / assign
+    std::uint32_t index = 0;  // let: local slot; assign: metric; child: index into children;
+                              // require: index into Kernel::requirements
+    CExpr value;              // let / assign / require (the condition)
 };
 
 struct Kernel {
@@ -70,6 +71,7 @@ struct Kernel {
     std::vector<Span> local_spans;
     std::vector<Step> steps;
     std::vector<CallSite> children;
+    std::vector<std::string> requirements;  // messages of `require COND "message"`
     std::vector<std::optional<Span>> assigned;  // per metric: where this kernel assigns it
     std::vector<const ast::Expr*> formulas;      // per metric: the assignment's AST (for explain)
     std::string source;

@@ -108,6 +108,9 @@ TEST(Evaluator, ErrorsCarryPositionAndCode) {
         {"kernel K { flops = config.x }\nmodel m = $K { config { x = \"silu\" } }", "error E0204 1:20"},
         {"kernel K { flops = config.x == 1 }\nmodel m = $K { config { x = \"silu\" } }", "error E0204 1:20"},
         {"kernel K { flops = 1 }\nmodel m = $K { seq_len = 1/0 }", "error E0201 2:26"},
+        {"kernel K { require config.act == \"silu\" \"only silu is modelled\" }\nmodel m = $K { config { act = \"relu\" } }",
+         "error E0207 1:20"},
+        {"kernel K { require 1 \"fine\"\n flops = 4 }\nmodel m = $K", "4"},
     };
     for (const auto& c : cases) EXPECT_EQ(total(c.text), c.expected) << c.text;
 }
