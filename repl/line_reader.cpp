@@ -2,6 +2,7 @@
 #include "repl/line_reader.hpp"
 
 #include <histedit.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -86,27 +87,24 @@ struct LineReader::Editor {
 
     static char* prompt_of(EditLine* el) { return of(el)->prompt.data(); }
 
-    // Reads one character for libedit. Our own reader, so that Ctrl-C (SIGINT, installed
-    // without SA_RESTART) ends the read at once instead of being retried inside libedit.
+    // Reads one character for libedit. Our own reader, so that Ctrl-C ends the read at once
+    // instead of being retried inside libedit. SIGINT and SIGWINCH stay blocked except
+    // inside ppoll(), which unblocks them atomically: a Ctrl-C that lands while libedit is
+    // busy between two reads is seen at the next one instead of being lost.
     static int read_char(EditLine* el, wchar_t* out) {
         Editor* ed = of(el);
+        sigset_t blocked;
+        sigset_t old;
+        sigemptyset(&blocked);
+        sigaddset(&blocked, SIGINT);
+        sigaddset(&blocked, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &blocked, &old);
+        struct Unblock {
+            sigset_t* old;
+            ~Unblock() { sigprocmask(SIG_SETMASK, old, nullptr); }
+        } unblock{&old};
         std::mbstate_t state{};
         for (;;) {
-            char c = 0;
-            ssize_t n = ::read(STDIN_FILENO, &c, 1);
-            if (n == 1) {
-                wchar_t wc = 0;
-                std::size_t r = std::mbrtowc(&wc, &c, 1, &state);
-                if (r == static_cast<std::size_t>(-2)) continue;  // part of a multibyte character
-                if (r == static_cast<std::size_t>(-1)) {
-                    state = {};
-                    wc = static_cast<unsigned char>(c);  // not valid in this locale: take the byte
-                }
-                *out = wc;
-                return 1;
-            }
-            if (n == 0) return 0;
-            if (errno != EINTR) return -1;
             if (interrupt_flag != 0) {
                 ed->interrupted = true;
                 return -1;
@@ -115,6 +113,27 @@ struct LineReader::Editor {
                 resize_flag = 0;
                 el_resize(el);
             }
+            pollfd p{STDIN_FILENO, POLLIN, 0};
+            if (ppoll(&p, 1, nullptr, &old) < 0) {
+                if (errno == EINTR) continue;
+                return -1;
+            }
+            char c = 0;
+            ssize_t n = ::read(STDIN_FILENO, &c, 1);
+            if (n == 0) return 0;
+            if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN) continue;
+                return -1;
+            }
+            wchar_t wc = 0;
+            std::size_t r = std::mbrtowc(&wc, &c, 1, &state);
+            if (r == static_cast<std::size_t>(-2)) continue;  // part of a multibyte character
+            if (r == static_cast<std::size_t>(-1)) {
+                state = {};
+                wc = static_cast<unsigned char>(c);  // not valid in this locale: take the byte
+            }
+            *out = wc;
+            return 1;
         }
     }
 

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "interpreter/diagnostics.hpp"
 #include "interpreter/session.hpp"
 #include "repl/input.hpp"
 
@@ -42,6 +43,7 @@ public:
     Workspace();
 
     interp::Session& session() { return session_; }
+    const interp::Session& session() const { return session_; }
     const interp::Program& program() const { return session_.program(); }
 
     // ---- inputs

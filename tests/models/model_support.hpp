@@ -1,0 +1,191 @@
+// Helpers for the model tests: load a shipped model (models/*.cost) or a config.json, run it
+// with runtime and config overrides, and walk the cost tree.
+//
+// Expected numbers in these tests are computed with plain integers (Int, below) from the
+// published config values, never with the interpreter's Number type, so that the program's
+// arithmetic is checked, not reused.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "interpreter/diagnostics.hpp"
+#include "interpreter/session.hpp"
+
+namespace costi::models_test {
+
+using interp::CostNode;
+using interp::Number;
+using interp::Value;
+
+// 128-bit integers for expected values: products such as 2·M·K·N over a whole model stay
+// far below 2^127, so no expected value can overflow silently.
+__extension__ typedef __int128 Int;
+__extension__ typedef unsigned __int128 UInt;
+
+// Decimal digits of an Int, as Number::to_string prints an integer.
+inline std::string str(Int v) {
+    if (v == 0) return "0";
+    bool negative = v < 0;
+    UInt u = negative ? static_cast<UInt>(-(v + 1)) + 1 : static_cast<UInt>(v);
+    std::string digits;
+    while (u != 0) {
+        digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+        u /= 10;
+    }
+    return negative ? "-" + digits : digits;
+}
+
+inline const std::string models_dir = COSTI_MODELS_DIR;
+inline const std::string configs_dir = COSTI_MODEL_CONFIGS_DIR;
+
+// One forward step: runtime variables and config overrides.
+struct Step {
+    std::int64_t batch = 1;
+    std::int64_t seq = 1;
+    std::int64_t cache = 0;
+    bool eager = false;                                         // config._attn_implementation = "eager"
+    std::vector<std::pair<std::string, std::int64_t>> runtime;  // further runtime variables
+    std::vector<std::pair<std::string, std::int64_t>> config;   // further config keys
+
+    interp::Overrides overrides() const {
+        interp::Overrides o;
+        o.runtime.emplace_back("batch_size", Value::of(Number(batch)));
+        o.runtime.emplace_back("seq_len", Value::of(Number(seq)));
+        o.runtime.emplace_back("cache_len", Value::of(Number(cache)));
+        for (const auto& [k, v] : runtime) o.runtime.emplace_back(k, Value::of(Number(v)));
+        if (eager) o.config.emplace_back("_attn_implementation", Value::of_string("eager"));
+        for (const auto& [k, v] : config) o.config.emplace_back(k, Value::of(Number(v)));
+        return o;
+    }
+};
+
+// A session holding one model, from models/NAME.cost or from a config.json.
+class Loaded {
+public:
+    static std::unique_ptr<Loaded> shipped(const std::string& name) {
+        auto l = std::make_unique<Loaded>();
+        l->session_.load_file(models_dir + "/" + name + ".cost");
+        l->model_ = &l->session_.pick_model("");
+        return l;
+    }
+    static std::unique_ptr<Loaded> from_config_json(const std::string& path) {
+        auto l = std::make_unique<Loaded>();
+        l->session_.load_library();
+        l->model_ = &l->session_.model_from_config_json(path);
+        return l;
+    }
+
+    CostNode run(const Step& step) const { return session_.run(*model_, step.overrides()); }
+
+    std::uint32_t metric(const std::string& name) const {
+        auto m = session_.program().find_metric(name);
+        EXPECT_TRUE(m.has_value()) << "no metric " << name;
+        return m.value_or(0);
+    }
+
+    // The model's total in `metric` for one step, as an exact string.
+    std::string total(const std::string& metric_name, const Step& step = {}) const {
+        CostNode root = run(step);
+        return (root.count * root.cost.at(metric(metric_name))).to_string();
+    }
+
+    const interp::Session& session() const { return session_; }
+
+private:
+    interp::Session session_;
+    const interp::Model* model_ = nullptr;
+};
+
+// The kernels whose FLOPs FlopCounterMode counts as matrix products (stdlib/matmul.cost).
+inline const std::set<std::string>& gemm_leaves() {
+    static const std::set<std::string> names{"F.linear", "torch.matmul", "torch.mm",
+                                             "torch.bmm", "torch.addmm", "torch.baddbmm"};
+    return names;
+}
+
+inline bool is_gemm(const CostNode& n) { return n.kernel != nullptr && gemm_leaves().count(n.kernel->name) != 0; }
+
+// Σ over the leaves below `node` accepted by `take` of (product of the counts on the path,
+// including the leaf's own and `node`'s own) × the leaf's cost in `metric`. Subtrees whose
+// root `skip` accepts are left out.
+inline Number leaf_sum(const CostNode& node, std::uint32_t metric, const std::function<bool(const CostNode&)>& take,
+                       const std::function<bool(const CostNode&)>& skip = nullptr, const Number& factor = Number(1)) {
+    if (skip && skip(node)) return Number(0);
+    Number f = factor * node.count;
+    if (node.children.empty()) return take(node) ? f * node.cost.at(metric) : Number(0);
+    Number sum(0);
+    for (const auto& c : node.children) sum += leaf_sum(c, metric, take, skip, f);
+    return sum;
+}
+
+// As leaf_sum, for ONE call of `node` (its own count left out).
+inline Number leaf_sum_per_call(const CostNode& node, std::uint32_t metric,
+                                const std::function<bool(const CostNode&)>& take,
+                                const std::function<bool(const CostNode&)>& skip = nullptr) {
+    if (node.children.empty()) return take(node) ? node.cost.at(metric) : Number(0);
+    Number sum(0);
+    for (const auto& c : node.children) sum += leaf_sum(c, metric, take, skip);
+    return sum;
+}
+
+inline bool kernel_is(const CostNode& n, const std::string& name) {
+    return n.kernel != nullptr && n.kernel->name == name;
+}
+
+inline bool kernel_ends_with(const CostNode& n, const std::string& tail) {
+    if (n.kernel == nullptr) return false;
+    const std::string& k = n.kernel->name;
+    return k.size() >= tail.size() && k.compare(k.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The node reached from `root` through children with these labels, and the product of the
+// counts along the way (root's and the node's own included). Fails the test when absent.
+struct Found {
+    const CostNode* node = nullptr;
+    Number calls{0};
+};
+
+inline Found find_path(const CostNode& root, std::initializer_list<std::string> labels) {
+    const CostNode* n = &root;
+    Number calls = root.count;
+    std::string walked;
+    for (const auto& label : labels) {
+        const CostNode* next = nullptr;
+        for (const auto& c : n->children) {
+            if (c.label == label) next = &c;
+        }
+        walked += "/" + label;
+        if (next == nullptr) {
+            ADD_FAILURE() << "no node " << walked;
+            return {};
+        }
+        n = next;
+        calls = calls * n->count;
+    }
+    return {n, calls};
+}
+
+// The first node (depth first) whose kernel is `kernel` on a path of non-zero counts, with
+// the product of the counts along the path (root's and the node's own included); a null
+// node when there is none.
+inline Found find_kernel(const CostNode& root, const std::string& kernel, const Number& factor = Number(1)) {
+    Number f = factor * root.count;
+    if (f.is_zero()) return {};
+    if (kernel_is(root, kernel)) return {&root, f};
+    for (const auto& c : root.children) {
+        Found r = find_kernel(c, kernel, f);
+        if (r.node != nullptr) return r;
+    }
+    return {};
+}
+
+}  // namespace costi::models_test

@@ -1,0 +1,286 @@
+// Prefill / decode structure of the shipped models: batch scaling, decode against prefill,
+// the KV cache's bytes, and GQA's effect on the K/V projections.
+#include <cctype>
+#include <functional>
+#include <ostream>
+#include <tuple>
+
+#include "model_support.hpp"
+
+using namespace costi::models_test;
+
+namespace {
+
+std::string file_name(const char* file) {
+    std::string n;
+    for (const char* p = file; *p != '\0'; ++p) n += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+    return n;
+}
+
+// ---- batch scaling -----------------------------------------------------------------------------
+//
+// With w_bytes = 0 (weights cost nothing to read), every cost left is activation work, and
+// each sequence of the batch does the same work: cost(B) is linear in B. A family may add a
+// batch-independent constant; the ones the HF code has:
+//  * Gemma 2: Gemma2RMSNorm computes (1.0 + self.weight.float()) on every call: the weight
+//    cast writes N fp32 values, the add reads and writes N fp32 values (N FLOPs), and the
+//    multiply reads that [N] operand once (N fp32 values). Per norm: N FLOPs, 8N bytes read
+//    (4N + 4N), 8N bytes written (4N + 4N), with N = hidden_size and 4 norms per layer plus
+//    the final one: (4·42 + 1)·3584 = 605,696 FLOPs, 8·605,696 = 4,845,568 bytes each way.
+//  * DeepSeek-V3: the router runs F.linear(x.float(), self.weight.float()): every MoE layer
+//    writes an fp32 copy of the [E, h] weight and the linear reads it at 4 bytes:
+//    58 layers · 256 · 7168 · 4 = 425,721,856 bytes read and as many written; no FLOPs.
+//  * GPT-2, eager path only: per layer, attn_weights / torch.full([], sqrt(d)) and
+//    torch.where(causal_mask, attn_weights, torch.full([], finfo.min)) create two 0-d tensors
+//    (2 elements written at a_bytes = 2, each read once) and read the causal slice of the
+//    bool `bias` buffer, [1, 1, S, S + C], once whatever the batch: per layer
+//    S·(S + C)·1 + 2·2 bytes read and 2·2 written; 12 layers.
+struct Constant {
+    std::string flops, read, write;  // cost at batch 0
+};
+
+struct BatchCase {
+    const char* file;
+    std::function<Constant(std::int64_t seq, std::int64_t cache, bool eager)> constant;
+};
+
+Constant none(std::int64_t, std::int64_t, bool) { return {"0", "0", "0"}; }
+
+const std::vector<BatchCase>& batch_cases() {
+    static const std::vector<BatchCase> all{
+        {"gpt2",
+         [](std::int64_t seq, std::int64_t cache, bool eager) -> Constant {
+             if (!eager) return {"0", "0", "0"};
+             return {"0", str(12 * (Int(seq) * (seq + cache) + 2 * 2)), str(12 * 2 * 2)};
+         }},
+        {"llama-2-7b", none},
+        {"llama-2-13b", none},
+        {"llama-2-70b", none},
+        {"llama-3-8b", none},
+        {"llama-3-70b", none},
+        {"llama-3.1-405b", none},
+        {"mistral-7b-v0.1", none},
+        {"mixtral-8x7b-v0.1", none},
+        {"qwen2-7b", none},
+        {"qwen2.5-72b", none},
+        {"phi-3-mini-4k-instruct", none},
+        {"gemma-2-9b", [](std::int64_t, std::int64_t, bool) -> Constant { return {"605696", "4845568", "4845568"}; }},
+        {"deepseek-v3", [](std::int64_t, std::int64_t, bool) -> Constant { return {"0", "425721856", "425721856"}; }},
+    };
+    return all;
+}
+
+struct Mode {
+    const char* name;
+    std::int64_t seq, cache;
+    bool eager;
+};
+
+const Mode modes[] = {
+    {"Prefill", 5, 0, false},
+    {"Decode", 1, 9, false},
+    {"ChunkWithMask", 3, 6, false},
+    {"EagerChunk", 3, 6, true},
+};
+
+void PrintTo(const BatchCase& c, std::ostream* os) { *os << c.file; }
+void PrintTo(const Mode& m, std::ostream* os) { *os << m.name; }
+
+class StructureBatch : public ::testing::TestWithParam<std::tuple<BatchCase, Mode>> {};
+
+TEST_P(StructureBatch, CostIsAffineInBatchWithTheDocumentedConstant) {
+    const auto& [c, mode] = GetParam();
+    auto model = Loaded::shipped(c.file);
+    auto at = [&](std::int64_t batch, const char* metric) {
+        Step s;
+        s.batch = batch;
+        s.seq = mode.seq;
+        s.cache = mode.cache;
+        s.eager = mode.eager;
+        s.runtime.emplace_back("w_bytes", 0);
+        CostNode root = model->run(s);
+        return root.count * root.cost.at(model->metric(metric));
+    };
+    Constant k = c.constant(mode.seq, mode.cache, mode.eager);
+    const std::pair<const char*, std::string> metrics[] = {{"flops", k.flops}, {"read", k.read}, {"write", k.write}};
+    for (const auto& [metric, constant] : metrics) {
+        Number c0 = at(0, metric), c1 = at(1, metric), c2 = at(2, metric), c3 = at(3, metric), c8 = at(8, metric);
+        Number step = c1 - c0;
+        EXPECT_EQ((c2 - c1).to_string(), step.to_string()) << metric;
+        EXPECT_EQ((c3 - c2).to_string(), step.to_string()) << metric;
+        EXPECT_EQ(c8.to_string(), (c0 + Number(8) * step).to_string()) << metric;
+        EXPECT_EQ(c0.to_string(), constant) << metric << " at batch 0";
+        EXPECT_GT(step.sign(), 0) << metric;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shipped, StructureBatch, ::testing::Combine(::testing::ValuesIn(batch_cases()), ::testing::ValuesIn(modes)),
+                         [](const ::testing::TestParamInfo<std::tuple<BatchCase, Mode>>& info) {
+                             return file_name(std::get<0>(info.param).file) + "_" + std::get<1>(info.param).name;
+                         });
+
+// ---- decode against prefill --------------------------------------------------------------------
+//
+// A decode step (one new token, c cached) runs the same projections, MLP / experts and
+// lm_head as a one-token prefill: only attention sees the cache. So the matmul-leaf FLOPs
+// (default SDPA path, batch 1) are equal.
+const char* const all_models[] = {"gpt2",        "llama-2-7b",      "llama-2-13b",       "llama-2-70b",  "llama-3-8b",
+                                  "llama-3-70b", "llama-3.1-405b",  "mistral-7b-v0.1",   "mixtral-8x7b-v0.1",
+                                  "qwen2-7b",    "qwen2.5-72b",     "gemma-2-9b",        "phi-3-mini-4k-instruct",
+                                  "deepseek-v3"};
+
+class StructureDecode : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(StructureDecode, GemmFlopsEqualAOneTokenPrefill) {
+    auto model = Loaded::shipped(GetParam());
+    auto flops = model->metric("flops");
+    Step prefill;  // batch 1, one token, empty cache
+    Step decode;
+    decode.cache = 777;
+    EXPECT_EQ(leaf_sum(model->run(decode), flops, is_gemm).to_string(), leaf_sum(model->run(prefill), flops, is_gemm).to_string());
+}
+
+INSTANTIATE_TEST_SUITE_P(Shipped, StructureDecode, ::testing::ValuesIn(all_models),
+                         [](const ::testing::TestParamInfo<const char*>& info) { return file_name(info.param); });
+
+// Llama-3-8B (32 layers, 32 query heads, 8 KV heads, head_dim 128), one decode step with
+// c = 1023 cached tokens: the SDPA leaf of each layer attends one query over c + 1 = 1024
+// keys. From the leaf formula (conventions.md, SDPA):
+//   flops = 2·batch·heads·q_len·kv_len·(d + d_v) = 2·1·32·1·1024·256 = 16,777,216
+//   read  = batch·heads·q_len·d·a_bytes + batch·kv_heads·kv_len·(d + d_v)·kv_bytes
+//         = 32·128·2 + 8·1024·256·kv_bytes = 8,192 + 2,097,152·kv_bytes
+//   write = batch·heads·q_len·d_v·a_bytes = 32·128·2 = 8,192
+TEST(StructureDecodeLlama3, SdpaSeesCachePlusOneKeys) {
+    auto model = Loaded::shipped("llama-3-8b");
+    for (std::int64_t kv_bytes : {2, 1}) {
+        Step decode;
+        decode.cache = 1023;
+        decode.runtime.emplace_back("kv_bytes", kv_bytes);
+        CostNode root = model->run(decode);
+        Found sdpa = find_kernel(root, "F.scaled_dot_product_attention");
+        ASSERT_NE(sdpa.node, nullptr);
+        EXPECT_EQ(sdpa.calls.to_string(), "32");
+        EXPECT_EQ(sdpa.node->cost.at(model->metric("flops")).to_string(), "16777216");
+        EXPECT_EQ(sdpa.node->cost.at(model->metric("read")).to_string(), str(8192 + 2097152 * Int(kv_bytes)));
+        EXPECT_EQ(sdpa.node->cost.at(model->metric("write")).to_string(), "8192");
+    }
+}
+
+// ---- the KV cache --------------------------------------------------------------------------------
+//
+// Llama's DynamicLayer.update (kernels/gpt2.cost, used by LlamaAttention as cache_update)
+// concatenates past and new keys, and past and new values, with torch.cat of
+// N = batch·kv_heads·(c + s)·head_dim elements at kv_bytes; torch.cat reads N and writes N
+// (stdlib/memory.cost). Per layer, for Llama-3-8B (kv_heads 8, head_dim 128):
+//   read = write = 2·batch·8·(c + s)·128·kv_bytes.
+// Cases with c > 0 only: what the first fill (c = 0) copies is being settled.
+struct CacheCase {
+    std::int64_t batch, seq, cache, kv_bytes;
+    const char* bytes;  // per layer, each of read and write
+};
+
+const CacheCase cache_cases[] = {
+    {1, 16, 100, 1, "237568"},    // 2·1·8·116·128·1
+    {1, 16, 100, 2, "475136"},    // 2·1·8·116·128·2
+    {2, 16, 100, 1, "475136"},    // 2·2·8·116·128·1
+    {1, 1, 1023, 1, "2097152"},   // 2·1·8·1024·128·1
+    {1, 1, 1023, 2, "4194304"},   // 2·1·8·1024·128·2
+    {3, 1, 1023, 2, "12582912"},  // 2·3·8·1024·128·2
+};
+
+void PrintTo(const CacheCase& c, std::ostream* os) {
+    *os << "batch " << c.batch << ", seq_len " << c.seq << ", cache_len " << c.cache << ", kv_bytes " << c.kv_bytes;
+}
+
+class StructureKvCache : public ::testing::TestWithParam<CacheCase> {};
+
+TEST_P(StructureKvCache, Llama3_8bCacheUpdateBytesPerLayer) {
+    const CacheCase& c = GetParam();
+    auto model = Loaded::shipped("llama-3-8b");
+    Step s;
+    s.batch = c.batch;
+    s.seq = c.seq;
+    s.cache = c.cache;
+    s.runtime.emplace_back("kv_bytes", c.kv_bytes);
+    CostNode root = model->run(s);
+    Found update = find_path(root, {"model", "layers", "self_attn", "cache_update"});
+    ASSERT_NE(update.node, nullptr);
+    EXPECT_EQ(update.calls.to_string(), "32");
+    EXPECT_EQ(update.node->cost.at(model->metric("write")).to_string(), c.bytes);
+    EXPECT_EQ(update.node->cost.at(model->metric("read")).to_string(), c.bytes);
+    EXPECT_EQ(update.node->cost.at(model->metric("flops")).to_string(), "0");
+}
+
+INSTANTIATE_TEST_SUITE_P(Llama3_8b, StructureKvCache, ::testing::ValuesIn(cache_cases),
+                         [](const ::testing::TestParamInfo<CacheCase>& info) {
+                             const CacheCase& c = info.param;
+                             return "B" + std::to_string(c.batch) + "_S" + std::to_string(c.seq) + "_C" + std::to_string(c.cache) +
+                                    "_kv" + std::to_string(c.kv_bytes);
+                         });
+
+// Without looking at labels: in a decode step on the SDPA path (no mask, so no repeat_kv
+// copy) the only tensors written at kv_bytes are the cache's, so the model's bytes written
+// at kv_bytes = 2 and at kv_bytes = 1 differ by the cache writes at one byte per element:
+// 32 layers · 2·8·1024·128 = 67,108,864.
+TEST(StructureKvCacheTotal, Llama3_8bDecodeWritesDifferByTheCache) {
+    auto model = Loaded::shipped("llama-3-8b");
+    auto written = [&](std::int64_t kv_bytes) {
+        Step s;
+        s.cache = 1023;
+        s.runtime.emplace_back("kv_bytes", kv_bytes);
+        CostNode root = model->run(s);
+        return root.count * root.cost.at(model->metric("write"));
+    };
+    EXPECT_EQ((written(2) - written(1)).to_string(), "67108864");
+}
+
+// ---- GQA -----------------------------------------------------------------------------------------
+//
+// Llama-3-8B: k_proj and v_proj map hidden_size 4096 to num_key_value_heads·head_dim =
+// 8·128 = 1024: 4096·1024 = 4,194,304 weights each, 2·1·4096·1024 = 8,388,608 FLOPs for one
+// token. With num_key_value_heads = 4 they are 4096·512 = 2,097,152 weights and the model
+// loses 32 layers · 2 · 4096·512 = 134,217,728 parameters: 8,030,261,248 − 134,217,728 =
+// 7,896,043,520. With 32 KV heads (plain MHA) it gains 32·2·4096·3072 = 805,306,368:
+// 8,835,567,616. q_proj (4096 → 4096) does not change.
+struct GqaCase {
+    std::int64_t kv_heads;  // 0: the checkpoint's own 8
+    const char* kv_proj_params;
+    const char* kv_proj_flops;
+    const char* model_params;
+};
+
+const GqaCase gqa_cases[] = {
+    {0, "4194304", "8388608", "8030261248"},
+    {4, "2097152", "4194304", "7896043520"},
+    {32, "16777216", "33554432", "8835567616"},
+};
+
+void PrintTo(const GqaCase& c, std::ostream* os) { *os << "num_key_value_heads " << c.kv_heads; }
+
+class StructureGqa : public ::testing::TestWithParam<GqaCase> {};
+
+TEST_P(StructureGqa, Llama3_8bKeyValueProjectionsFollowNumKeyValueHeads) {
+    const GqaCase& c = GetParam();
+    auto model = Loaded::shipped("llama-3-8b");
+    Step s;
+    if (c.kv_heads != 0) s.config.emplace_back("num_key_value_heads", c.kv_heads);
+    CostNode root = model->run(s);
+    for (const char* proj : {"k_proj", "v_proj"}) {
+        Found p = find_path(root, {"model", "layers", "self_attn", proj});
+        ASSERT_NE(p.node, nullptr);
+        EXPECT_EQ(p.calls.to_string(), "32");
+        EXPECT_EQ(p.node->cost.at(model->metric("params")).to_string(), c.kv_proj_params) << proj;
+        EXPECT_EQ(p.node->cost.at(model->metric("flops")).to_string(), c.kv_proj_flops) << proj;
+    }
+    Found q = find_path(root, {"model", "layers", "self_attn", "q_proj"});
+    ASSERT_NE(q.node, nullptr);
+    EXPECT_EQ(q.node->cost.at(model->metric("params")).to_string(), "16777216");  // 4096·4096
+    EXPECT_EQ((root.count * root.cost.at(model->metric("params"))).to_string(), c.model_params);
+}
+
+INSTANTIATE_TEST_SUITE_P(Llama3_8b, StructureGqa, ::testing::ValuesIn(gqa_cases),
+                         [](const ::testing::TestParamInfo<GqaCase>& info) {
+                             return info.param.kv_heads == 0 ? std::string("checkpoint") : "kv_heads_" + std::to_string(info.param.kv_heads);
+                         });
+
+}  // namespace
