@@ -34,6 +34,28 @@ public:
         diags.push_back(Diagnostic{c, span, std::move(message), std::move(hint), {}});
     }
 
+    // Records the first definition of `name`; a second one is an error naming both places.
+    bool first_definition(std::unordered_map<std::string, Span>& seen, const std::string& what,
+                          const std::string& name, const Span& span) {
+        auto [it, added] = seen.emplace(name, span);
+        if (!added) {
+            error(code::duplicate_def, span, what + " '" + name + "' is defined twice",
+                  "the other definition is at " + at(it->second));
+        }
+        return added;
+    }
+
+    // The index of runtime variable `name`, or an error (E0110) with a suggestion.
+    std::optional<std::uint32_t> runtime_named(const std::string& name, const Span& span, const std::string& fallback_hint) {
+        if (auto r = prog_.find_runtime(name)) return r;
+        std::vector<std::string> names;
+        for (const auto& rt : prog_.runtimes) names.push_back(rt.name);
+        auto best = closest(name, names);
+        error(code::not_runtime, span, "'" + name + "' is not a runtime variable",
+              best ? "did you mean '" + *best + "'?" : fallback_hint + join(names));
+        return std::nullopt;
+    }
+
     // Names visible to an expression: locals[0..visible) then the runtime variables.
     struct Scope {
         const std::vector<std::string>* locals = nullptr;
@@ -246,23 +268,13 @@ public:
         std::unordered_map<std::string, Span> runtime_at;
         for (const auto& m : modules) {
             for (const auto& md : m.metrics) {
-                auto [it, added] = metric_at.emplace(md.name, md.span);
-                if (!added) {
-                    error(code::duplicate_def, md.span, "metric '" + md.name + "' is declared twice",
-                          "the other declaration is at " + at(it->second));
-                    continue;
-                }
+                if (!first_definition(metric_at, "metric", md.name, md.span)) continue;
                 prog_.metrics.push_back({md.name, md.description, md.unit, md.span});
             }
         }
         for (const auto& m : modules) {
             for (const auto& rd : m.runtimes) {
-                auto [it, added] = runtime_at.emplace(rd.name, rd.span);
-                if (!added) {
-                    error(code::duplicate_def, rd.span, "runtime variable '" + rd.name + "' is declared twice",
-                          "the other declaration is at " + at(it->second));
-                    continue;
-                }
+                if (!first_definition(runtime_at, "runtime variable", rd.name, rd.span)) continue;
                 // Only runtime variables declared before this one are in scope.
                 std::vector<std::string> none;
                 Runtime r{rd.name, rd.span, {}};
@@ -277,12 +289,7 @@ public:
         std::unordered_map<std::string, Span> defined;
         for (const auto& m : modules) {
             for (const auto& kd : m.kernels) {
-                auto [it, added] = defined.emplace(kd.name, kd.name_span);
-                if (!added) {
-                    error(code::duplicate_def, kd.name_span, "kernel '" + kd.name + "' is defined twice",
-                          "the other definition is at " + at(it->second));
-                    continue;
-                }
+                if (!first_definition(defined, "kernel", kd.name, kd.name_span)) continue;
                 auto k = std::make_unique<Kernel>();
                 k->name = kd.name;
                 k->name_span = kd.name_span;
@@ -302,12 +309,7 @@ public:
         std::vector<const ast::Alias*> pending;
         for (const auto& m : modules) {
             for (const auto& a : m.aliases) {
-                auto [it, added] = defined.emplace(a.name, a.name_span);
-                if (!added) {
-                    error(code::duplicate_def, a.name_span, "'" + a.name + "' is defined twice",
-                          "the other definition is at " + at(it->second));
-                    continue;
-                }
+                if (!first_definition(defined, "alias", a.name, a.name_span)) continue;
                 pending.push_back(&a);
             }
         }
@@ -411,16 +413,9 @@ public:
                     if (s.count) site.count = compile(*s.count, scope);
                     for (const auto& w : s.with) {
                         CExpr v = compile(*w.value, scope);
-                        auto r = prog_.find_runtime(w.name);
-                        if (!r) {
-                            std::vector<std::string> names;
-                            for (const auto& rt : prog_.runtimes) names.push_back(rt.name);
-                            auto best = closest(w.name, names);
-                            error(code::not_runtime, w.name_span, "'" + w.name + "' is not a runtime variable",
-                                  best ? "did you mean '" + *best + "'?" : "`with` rebinds runtime variables: " + join(names));
-                            continue;
+                        if (auto r = runtime_named(w.name, w.name_span, "`with` rebinds runtime variables: ")) {
+                            site.with.emplace_back(*r, std::move(v));
                         }
-                        site.with.emplace_back(*r, std::move(v));
                     }
                     auto index = static_cast<std::uint32_t>(k.children.size());
                     k.children.push_back(std::move(site));
@@ -467,12 +462,7 @@ public:
         std::unordered_map<std::string, Span> seen;
         for (const auto& m : modules) {
             for (const auto& md : m.models) {
-                auto [it, added] = seen.emplace(md.name, md.name_span);
-                if (!added) {
-                    error(code::duplicate_def, md.name_span, "model '" + md.name + "' is defined twice",
-                          "the other definition is at " + at(it->second));
-                    continue;
-                }
+                if (!first_definition(seen, "model", md.name, md.name_span)) continue;
                 auto model = std::make_unique<Model>();
                 model->name = md.name;
                 model->name_span = md.name_span;
@@ -495,16 +485,9 @@ public:
                 }
                 for (const auto& b : md.defaults) {
                     CExpr v = compile(*b.value, scope);
-                    auto r = prog_.find_runtime(b.name);
-                    if (!r) {
-                        std::vector<std::string> names;
-                        for (const auto& rt : prog_.runtimes) names.push_back(rt.name);
-                        auto best = closest(b.name, names);
-                        error(code::not_runtime, b.name_span, "'" + b.name + "' is not a runtime variable",
-                              best ? "did you mean '" + *best + "'?" : "config values go in `config { … }`");
-                        continue;
+                    if (auto r = runtime_named(b.name, b.name_span, "config values go in `config { … }`; runtime variables: ")) {
+                        model->defaults.emplace_back(*r, std::move(v));
                     }
-                    model->defaults.emplace_back(*r, std::move(v));
                 }
                 prog_.models.push_back(std::move(model));
             }
