@@ -17,6 +17,16 @@ Session::Session() : loader_(sources_), program_(std::make_unique<Program>(check
 void Session::recheck(std::size_t modules_before) {
     try {
         auto checked = std::make_unique<Program>(check(loader_.modules()));
+        // Models made from config.json point into the old program: re-resolve them.
+        for (auto& m : json_models_) {
+            const Kernel* entry = checked->find_kernel(m->entry.kernel->name);
+            if (entry == nullptr) {
+                throw CostiError(Diagnostic{code::bad_model, {}, "the new definitions remove $" + m->entry.kernel->name +
+                                            ", which model '" + m->name + "' runs", "", {}});
+            }
+            m->entry.kernel = entry;
+            m->entry.args.assign(entry->params.size(), std::nullopt);
+        }
         program_ = std::move(checked);
     } catch (...) {
         loader_.truncate(modules_before);
@@ -128,8 +138,7 @@ const Model& Session::model_from_config_json(const std::string& path) {
                                         "', which a config.json cannot give", "", {}});
         }
     }
-    json_configs_.push_back(std::move(entries));
-    model->config = json_configs_.back();
+    model->config = std::move(entries);
     json_models_.push_back(std::move(model));
     return *json_models_.back();
 }

@@ -63,7 +63,6 @@ private:
     Loader loader_;
     std::unique_ptr<Program> program_;
     std::vector<std::unique_ptr<Model>> json_models_;
-    std::vector<ConfigEntries> json_configs_;
     std::size_t first_file_modules_ = 0;
     const SourceFile* first_file_ = nullptr;
 };
