@@ -22,8 +22,10 @@ std::vector<fs::path> library_dirs() {
     std::error_code ec;
     // An installed costi finds its library beside itself (PREFIX/bin/costi ->
     // PREFIX/share/costi) whatever prefix it was installed to; then the configured
-    // install location; then the source tree a build-tree costi was built from.
+    // install location; then the source tree.
+    // A costi in its build tree uses the sources it was built from, never an older install.
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec && exe.parent_path() == fs::path(COSTI_BUILD_DIR)) candidates.emplace_back(COSTI_SOURCE_DIR);
     if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "costi");
     candidates.emplace_back(COSTI_DATA_DIR);
     candidates.emplace_back(COSTI_SOURCE_DIR);

@@ -71,7 +71,7 @@ struct Misuse {
 int misuse(const Misuse& m, const char* help_for) {
     std::cerr << "costi: error: " << m.message << "\n";
     if (!m.hint.empty()) std::cerr << "hint: " << m.hint << "\n";
-    std::cerr << "(see `costi " << help_for << " --help`)\n";
+    std::cerr << "(see `costi " << help_for << (*help_for != 0 ? " " : "") << "--help`)\n";
     return 2;
 }
 
@@ -256,7 +256,8 @@ int main(const std::vector<std::string>& args) {
         auto best = interp::closest(args[0], {"run", "check", "repl"});
         throw Misuse{"unknown command '" + args[0] + "'", best ? "did you mean '" + *best + "'?" : "commands: run, check, repl"};
     } catch (const Misuse& m) {
-        return misuse(m, args.empty() ? "" : args[0].c_str());
+        bool known_command = !args.empty() && (args[0] == "run" || args[0] == "check" || args[0] == "repl");
+        return misuse(m, known_command ? args[0].c_str() : "");
     }
 }
 
