@@ -80,7 +80,8 @@ TEST_P(ConfigJsonModels, GemmFlopsAreTwiceTokensTimesLinearWeights) {
     prefill.seq = 16;
     Step decode;
     decode.cache = 16;
-    EXPECT_EQ(leaf_sum(model->run(prefill), flops, is_gemm).to_string(), str(2 * 16 * c.linear_weights + c.rope_dim * 16));
+    EXPECT_EQ(leaf_sum(model->run(prefill), flops, is_gemm).to_string(),
+              str(2 * 16 * c.linear_weights + c.rope_dim * 16));
     EXPECT_EQ(leaf_sum(model->run(decode), flops, is_gemm).to_string(), str(2 * c.linear_weights + c.rope_dim));
     EXPECT_EQ(model->total("params", decode), c.params);
 }
@@ -149,8 +150,6 @@ TEST(ConfigJsonModelsErrors, MissingArchitecturesIsE0301) {
     EXPECT_NE(message.find("architectures"), std::string::npos) << message;
 }
 
-TEST(ConfigJsonModelsErrors, MissingFileIsE0002) {
-    EXPECT_EQ(error_code_of("does_not_exist.json"), "E0002");
-}
+TEST(ConfigJsonModelsErrors, MissingFileIsE0002) { EXPECT_EQ(error_code_of("does_not_exist.json"), "E0002"); }
 
 }  // namespace

@@ -225,31 +225,33 @@ const DeepSeek deepseek_v3{7168, 61, 3, 128, 1536, 512, 128, 64, 128, 18432, 204
 
 struct ModelCase {
     const char* file;
+    Int max_positions;  // config.json max_position_embeddings (GPT-2: n_positions)
     std::function<Int(const Shape&)> gemm;
     std::function<Int(const Shape&)> sdpa;
 };
 
 template <class C>
-ModelCase model(const char* file, const C& c) {
-    return {file, [c](const Shape& s) { return flops_of(gemms(c, s)); }, [c](const Shape& s) { return sdpa_flops(c, s); }};
+ModelCase model(const char* file, Int max_positions, const C& c) {
+    return {file, max_positions, [c](const Shape& s) { return flops_of(gemms(c, s)); },
+            [c](const Shape& s) { return sdpa_flops(c, s); }};
 }
 
 const std::vector<ModelCase>& models() {
     static const std::vector<ModelCase> all{
-        model("gpt2", gpt2),
-        model("llama-2-7b", llama_2_7b),
-        model("llama-2-13b", llama_2_13b),
-        model("llama-2-70b", llama_2_70b),
-        model("llama-3-8b", llama_3_8b),
-        model("llama-3-70b", llama_3_70b),
-        model("llama-3.1-405b", llama_3_1_405b),
-        model("mistral-7b-v0.1", mistral_7b),
-        model("mixtral-8x7b-v0.1", mixtral_8x7b),
-        model("qwen2-7b", qwen2_7b),
-        model("qwen2.5-72b", qwen2_5_72b),
-        model("gemma-2-9b", gemma_2_9b),
-        model("phi-3-mini-4k-instruct", phi_3_mini),
-        model("deepseek-v3", deepseek_v3),
+        model("gpt2", 1024, gpt2),
+        model("llama-2-7b", 4096, llama_2_7b),
+        model("llama-2-13b", 4096, llama_2_13b),
+        model("llama-2-70b", 4096, llama_2_70b),
+        model("llama-3-8b", 8192, llama_3_8b),
+        model("llama-3-70b", 8192, llama_3_70b),
+        model("llama-3.1-405b", 131072, llama_3_1_405b),
+        model("mistral-7b-v0.1", 32768, mistral_7b),
+        model("mixtral-8x7b-v0.1", 32768, mixtral_8x7b),
+        model("qwen2-7b", 131072, qwen2_7b),
+        model("qwen2.5-72b", 131072, qwen2_5_72b),
+        model("gemma-2-9b", 8192, gemma_2_9b),
+        model("phi-3-mini-4k-instruct", 4096, phi_3_mini),
+        model("deepseek-v3", 163840, deepseek_v3),
     };
     return all;
 }
@@ -268,8 +270,15 @@ const StepCase steps[] = {
     {"SdpaChunkAfterCache", 1, 9, 20, 0, false},
     {"EagerChunkBatch2KeepLast", 2, 7, 50, 1, true},
     // past the 4096-token window: Mistral's and Gemma 2's sliding layers see 4095 + S keys
+    // (models with a shorter context run at their last positions instead: see within())
     {"EagerPastTheWindow", 1, 4, 5000, 0, true},
 };
+
+// The case moved inside the model's context: cache_len + seq_len <= max_positions.
+StepCase within(StepCase c, const ModelCase& m) {
+    c.C = std::min(c.C, m.max_positions - c.S);
+    return c;
+}
 
 Shape shape_of(const StepCase& c) {
     Int kept = c.logits_to_keep == 0 ? c.S : std::min(c.logits_to_keep, c.S);
@@ -290,14 +299,16 @@ bool is_rope_table(const CostNode& n) { return kernel_ends_with(n, "RotaryEmbedd
 
 void PrintTo(const ModelCase& m, std::ostream* os) { *os << m.file; }
 void PrintTo(const StepCase& c, std::ostream* os) {
-    *os << c.name << " (batch " << static_cast<long long>(c.B) << ", seq_len " << static_cast<long long>(c.S) << ", cache_len "
-        << static_cast<long long>(c.C) << ", logits_to_keep " << static_cast<long long>(c.logits_to_keep) << (c.eager ? ", eager)" : ", sdpa)");
+    *os << c.name << " (batch " << static_cast<long long>(c.B) << ", seq_len " << static_cast<long long>(c.S)
+        << ", cache_len " << static_cast<long long>(c.C) << ", logits_to_keep "
+        << static_cast<long long>(c.logits_to_keep) << (c.eager ? ", eager)" : ", sdpa)");
 }
 
 class GemmFlops : public ::testing::TestWithParam<std::tuple<ModelCase, StepCase>> {};
 
 TEST_P(GemmFlops, MatmulLeavesSumTo2MKNOverTheArchitecture) {
-    const auto& [m, c] = GetParam();
+    const auto& m = std::get<0>(GetParam());
+    const StepCase c = within(std::get<1>(GetParam()), m);
     Shape s = shape_of(c);
     auto loaded = Loaded::shipped(m.file);
     CostNode root = loaded->run(step_of(c));
@@ -308,7 +319,8 @@ TEST_P(GemmFlops, MatmulLeavesSumTo2MKNOverTheArchitecture) {
 }
 
 TEST_P(GemmFlops, SdpaLeavesCountEveryQueryKeyPair) {
-    const auto& [m, c] = GetParam();
+    const auto& m = std::get<0>(GetParam());
+    const StepCase c = within(std::get<1>(GetParam()), m);
     Shape s = shape_of(c);
     auto loaded = Loaded::shipped(m.file);
     CostNode root = loaded->run(step_of(c));
@@ -318,12 +330,13 @@ TEST_P(GemmFlops, SdpaLeavesCountEveryQueryKeyPair) {
 
 std::string case_name(const ::testing::TestParamInfo<std::tuple<ModelCase, StepCase>>& info) {
     std::string n;
-    for (const char* p = std::get<0>(info.param).file; *p != '\0'; ++p) n += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+    for (const char* p = std::get<0>(info.param).file; *p != '\0'; ++p)
+        n += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
     return n + "_" + std::get<1>(info.param).name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, GemmFlops, ::testing::Combine(::testing::ValuesIn(models()), ::testing::ValuesIn(steps)),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(Shipped, GemmFlops,
+                         ::testing::Combine(::testing::ValuesIn(models()), ::testing::ValuesIn(steps)), case_name);
 
 // The walk itself: summing every leaf with the counts on its path gives the root's totals
 // for flops, read and write. (Composite kernels assign only params / active_params of their
@@ -342,7 +355,8 @@ TEST_P(GemmFlopsWalk, LeafSumEqualsTheRootTotal) {
         CostNode root = loaded->run(step);
         for (const char* metric : {"flops", "read", "write"}) {
             auto m = loaded->metric(metric);
-            EXPECT_EQ(leaf_sum(root, m, [](const CostNode&) { return true; }).to_string(), (root.count * root.cost.at(m)).to_string())
+            EXPECT_EQ(leaf_sum(root, m, [](const CostNode&) { return true; }).to_string(),
+                      (root.count * root.cost.at(m)).to_string())
                 << metric << (eager ? " eager" : " sdpa");
         }
     }
@@ -351,7 +365,8 @@ TEST_P(GemmFlopsWalk, LeafSumEqualsTheRootTotal) {
 INSTANTIATE_TEST_SUITE_P(Shipped, GemmFlopsWalk, ::testing::ValuesIn(models()),
                          [](const ::testing::TestParamInfo<ModelCase>& info) {
                              std::string n;
-                             for (const char* p = info.param.file; *p != '\0'; ++p) n += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+                             for (const char* p = info.param.file; *p != '\0'; ++p)
+                                 n += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
                              return n;
                          });
 

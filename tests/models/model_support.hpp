@@ -107,8 +107,8 @@ private:
 
 // The kernels whose FLOPs FlopCounterMode counts as matrix products (stdlib/matmul.cost).
 inline const std::set<std::string>& gemm_leaves() {
-    static const std::set<std::string> names{"F.linear", "torch.matmul", "torch.mm",
-                                             "torch.bmm", "torch.addmm", "torch.baddbmm"};
+    static const std::set<std::string> names{"F.linear",  "torch.matmul", "torch.mm",
+                                             "torch.bmm", "torch.addmm",  "torch.baddbmm"};
     return names;
 }
 

@@ -64,8 +64,14 @@ const std::vector<BatchCase>& batch_cases() {
         {"qwen2-7b", none},
         {"qwen2.5-72b", none},
         {"phi-3-mini-4k-instruct", none},
-        {"gemma-2-9b", [](std::int64_t, std::int64_t, bool) -> Constant { return {"605696", "4845568", "4845568"}; }},
-        {"deepseek-v3", [](std::int64_t, std::int64_t, bool) -> Constant { return {"0", "425721856", "425721856"}; }},
+        {"gemma-2-9b",
+         [](std::int64_t, std::int64_t, bool) -> Constant {
+             return {"605696", "4845568", "4845568"};
+         }},
+        {"deepseek-v3",
+         [](std::int64_t, std::int64_t, bool) -> Constant {
+             return {"0", "425721856", "425721856"};
+         }},
     };
     return all;
 }
@@ -114,7 +120,8 @@ TEST_P(StructureBatch, CostIsAffineInBatchWithTheDocumentedConstant) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, StructureBatch, ::testing::Combine(::testing::ValuesIn(batch_cases()), ::testing::ValuesIn(modes)),
+INSTANTIATE_TEST_SUITE_P(Shipped, StructureBatch,
+                         ::testing::Combine(::testing::ValuesIn(batch_cases()), ::testing::ValuesIn(modes)),
                          [](const ::testing::TestParamInfo<std::tuple<BatchCase, Mode>>& info) {
                              return file_name(std::get<0>(info.param).file) + "_" + std::get<1>(info.param).name;
                          });
@@ -124,9 +131,19 @@ INSTANTIATE_TEST_SUITE_P(Shipped, StructureBatch, ::testing::Combine(::testing::
 // A decode step (one new token, c cached) runs the same projections, MLP / experts and
 // lm_head as a one-token prefill: only attention sees the cache. So the matmul-leaf FLOPs
 // (default SDPA path, batch 1) are equal.
-const char* const all_models[] = {"gpt2",        "llama-2-7b",      "llama-2-13b",       "llama-2-70b",  "llama-3-8b",
-                                  "llama-3-70b", "llama-3.1-405b",  "mistral-7b-v0.1",   "mixtral-8x7b-v0.1",
-                                  "qwen2-7b",    "qwen2.5-72b",     "gemma-2-9b",        "phi-3-mini-4k-instruct",
+const char* const all_models[] = {"gpt2",
+                                  "llama-2-7b",
+                                  "llama-2-13b",
+                                  "llama-2-70b",
+                                  "llama-3-8b",
+                                  "llama-3-70b",
+                                  "llama-3.1-405b",
+                                  "mistral-7b-v0.1",
+                                  "mixtral-8x7b-v0.1",
+                                  "qwen2-7b",
+                                  "qwen2.5-72b",
+                                  "gemma-2-9b",
+                                  "phi-3-mini-4k-instruct",
                                   "deepseek-v3"};
 
 class StructureDecode : public ::testing::TestWithParam<const char*> {};
@@ -137,7 +154,8 @@ TEST_P(StructureDecode, GemmFlopsEqualAOneTokenPrefill) {
     Step prefill;  // batch 1, one token, empty cache
     Step decode;
     decode.cache = 777;
-    EXPECT_EQ(leaf_sum(model->run(decode), flops, is_gemm).to_string(), leaf_sum(model->run(prefill), flops, is_gemm).to_string());
+    EXPECT_EQ(leaf_sum(model->run(decode), flops, is_gemm).to_string(),
+              leaf_sum(model->run(prefill), flops, is_gemm).to_string());
 }
 
 INSTANTIATE_TEST_SUITE_P(Shipped, StructureDecode, ::testing::ValuesIn(all_models),
@@ -214,8 +232,8 @@ TEST_P(StructureKvCache, Llama3_8bCacheUpdateBytesPerLayer) {
 INSTANTIATE_TEST_SUITE_P(Llama3_8b, StructureKvCache, ::testing::ValuesIn(cache_cases),
                          [](const ::testing::TestParamInfo<CacheCase>& info) {
                              const CacheCase& c = info.param;
-                             return "B" + std::to_string(c.batch) + "_S" + std::to_string(c.seq) + "_C" + std::to_string(c.cache) +
-                                    "_kv" + std::to_string(c.kv_bytes);
+                             return "B" + std::to_string(c.batch) + "_S" + std::to_string(c.seq) + "_C" +
+                                    std::to_string(c.cache) + "_kv" + std::to_string(c.kv_bytes);
                          });
 
 // Without looking at labels: in a decode step on the SDPA path (no mask, so no repeat_kv
@@ -280,7 +298,8 @@ TEST_P(StructureGqa, Llama3_8bKeyValueProjectionsFollowNumKeyValueHeads) {
 
 INSTANTIATE_TEST_SUITE_P(Llama3_8b, StructureGqa, ::testing::ValuesIn(gqa_cases),
                          [](const ::testing::TestParamInfo<GqaCase>& info) {
-                             return info.param.kv_heads == 0 ? std::string("checkpoint") : "kv_heads_" + std::to_string(info.param.kv_heads);
+                             return info.param.kv_heads == 0 ? std::string("checkpoint")
+                                                             : "kv_heads_" + std::to_string(info.param.kv_heads);
                          });
 
 }  // namespace
