@@ -118,8 +118,8 @@ struct Builder {
             auto e = make(ast::ExprKind::number, n);
             auto v = interp::Number::parse(n.string_view());
             if (!v) {
-                throw interp::CostiError(interp::Diagnostic{interp::code::syntax, span(n),
-                                                           "number literal '" + n.string() + "' is out of range", "", {}});
+                throw interp::CostiError(interp::Diagnostic{
+                    interp::code::syntax, span(n), "number literal '" + n.string() + "' is out of range", "", {}});
             }
             e->number = std::move(*v);
             return e;
@@ -328,7 +328,8 @@ std::unique_ptr<Node> run(const interp::SourceFile& file) {
             message = "expression nested too deeply";
             hint = "split it with `let` bindings";
         }
-        throw interp::CostiError(interp::Diagnostic{interp::code::syntax, {&file, offset, offset + 1}, message, hint, {}});
+        throw interp::CostiError(
+            interp::Diagnostic{interp::code::syntax, {&file, offset, offset + 1}, message, hint, {}});
     }
 }
 

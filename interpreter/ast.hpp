@@ -17,22 +17,38 @@ namespace costi::interp::ast {
 
 enum class Op {
     // unary
-    neg, pos, not_,
+    neg,
+    pos,
+    not_,
     // binary
-    add, sub, mul, div, floor_div, mod, pow,
-    eq, ne, lt, le, gt, ge, and_, or_, default_,
+    add,
+    sub,
+    mul,
+    div,
+    floor_div,
+    mod,
+    pow,
+    eq,
+    ne,
+    lt,
+    le,
+    gt,
+    ge,
+    and_,
+    or_,
+    default_,
 };
 
 enum class ExprKind {
-    number,     // literal: number
-    string,     // literal: text
-    name,       // a parameter, let or runtime variable: text
-    config,     // config.KEY: text = "KEY" (may be dotted)
-    unary,      // op args[0]
-    binary,     // args[0] op args[1]
-    function,   // text(args...): min max floor ceil abs
-    cond,       // if args[0] then args[1] else args[2]
-    call,       // a kernel call used as a value (REPL): call
+    number,    // literal: number
+    string,    // literal: text
+    name,      // a parameter, let or runtime variable: text
+    config,    // config.KEY: text = "KEY" (may be dotted)
+    unary,     // op args[0]
+    binary,    // args[0] op args[1]
+    function,  // text(args...): min max floor ceil abs
+    cond,      // if args[0] then args[1] else args[2]
+    call,      // a kernel call used as a value (REPL): call
 };
 
 struct Call;
@@ -76,10 +92,10 @@ struct Stmt {
     Span span;
     std::string name;  // let name, metric name, or child label
     Span name_span;
-    ExprPtr value;     // let / assign
-    std::string text;  // source / doc / require message
-    ExprPtr count;     // child: `repeat count`, null for 1
-    Call call;         // child
+    ExprPtr value;              // let / assign
+    std::string text;           // source / doc / require message
+    ExprPtr count;              // child: `repeat count`, null for 1
+    Call call;                  // child
     std::vector<Binding> with;  // child: runtime rebindings
 };
 

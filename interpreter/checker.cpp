@@ -35,8 +35,8 @@ public:
     }
 
     // Records the first definition of `name`; a second one is an error naming both places.
-    bool first_definition(std::unordered_map<std::string, Span>& seen, const std::string& what,
-                          const std::string& name, const Span& span) {
+    bool first_definition(std::unordered_map<std::string, Span>& seen, const std::string& what, const std::string& name,
+                          const Span& span) {
         auto [it, added] = seen.emplace(name, span);
         if (!added) {
             error(code::duplicate_def, span, what + " '" + name + "' is defined twice",
@@ -46,7 +46,8 @@ public:
     }
 
     // The index of runtime variable `name`, or an error (E0110) with a suggestion.
-    std::optional<std::uint32_t> runtime_named(const std::string& name, const Span& span, const std::string& fallback_hint) {
+    std::optional<std::uint32_t> runtime_named(const std::string& name, const Span& span,
+                                               const std::string& fallback_hint) {
         if (auto r = prog_.find_runtime(name)) return r;
         std::vector<std::string> names;
         for (const auto& rt : prog_.runtimes) names.push_back(rt.name);
@@ -66,7 +67,8 @@ public:
 
     std::vector<std::string> candidates(const Scope& scope) const {
         std::vector<std::string> out;
-        if (scope.locals != nullptr) out.assign(scope.locals->begin(), scope.locals->begin() + static_cast<long>(scope.visible));
+        if (scope.locals != nullptr)
+            out.assign(scope.locals->begin(), scope.locals->begin() + static_cast<long>(scope.visible));
         for (const auto& r : prog_.runtimes) out.push_back(r.name);
         return out;
     }
@@ -156,7 +158,8 @@ public:
         }
         bool unary = c.fn == Fn::floor || c.fn == Fn::ceil || c.fn == Fn::abs;
         if (unary && c.args.size() != 1) {
-            error(code::type_error, e.span, e.text + "() takes exactly one argument, got " + std::to_string(c.args.size()));
+            error(code::type_error, e.span,
+                  e.text + "() takes exactly one argument, got " + std::to_string(c.args.size()));
             return false;
         }
         return true;
@@ -219,7 +222,8 @@ public:
         // A misspelt parameter most likely means a required one that is not bound.
         std::vector<std::string> unbound_required;
         for (std::size_t i = 0; i < k->params.size(); ++i) {
-            if (!bound[i] && !k->params[i].default_value && !pending_default(k, i)) unbound_required.push_back(k->params[i].name);
+            if (!bound[i] && !k->params[i].default_value && !pending_default(k, i))
+                unbound_required.push_back(k->params[i].name);
         }
         bool misspelt = false;
         std::fill(bound.begin(), bound.end(), false);
@@ -233,8 +237,8 @@ public:
                 auto best = closest(b.name, names);
                 if (!best && unbound_required.size() == 1) best = unbound_required.front();
                 misspelt = true;
-                std::string takes = names.empty() ? "$" + k->name + " takes no parameters"
-                                                  : "$" + k->name + " takes " + join(names);
+                std::string takes =
+                    names.empty() ? "$" + k->name + " takes no parameters" : "$" + k->name + " takes " + join(names);
                 error(code::unknown_param, b.name_span, "unknown parameter '" + b.name + "' for $" + call.kernel,
                       best ? "did you mean '" + *best + "'? (" + takes + ")" : takes);
                 continue;
@@ -346,8 +350,7 @@ public:
         }
         for (std::size_t i = 0; i < kd.params.size(); ++i) {
             if (kd.params[i].default_value) {
-                k.params[i].default_value =
-                    compile(*kd.params[i].default_value, Scope{&k.local_names, i, false, ""});
+                k.params[i].default_value = compile(*kd.params[i].default_value, Scope{&k.local_names, i, false, ""});
             }
         }
         std::unordered_map<std::string, Span> labels;
@@ -389,11 +392,14 @@ public:
                         for (const auto& md : prog_.metrics) names.push_back(md.name);
                         auto best = closest(s.name, names);
                         error(code::unknown_metric, s.name_span, "'" + s.name + "' is not a declared metric",
-                              best ? "did you mean '" + *best + "'?" : "declare it with `metric " + s.name + "`, or bind a local with `let " + s.name + " = …`");
+                              best ? "did you mean '" + *best + "'?"
+                                   : "declare it with `metric " + s.name + "`, or bind a local with `let " + s.name +
+                                         " = …`");
                         break;
                     }
                     if (k.assigned[*m]) {
-                        error(code::duplicate_local, s.name_span, "metric '" + s.name + "' is assigned twice in $" + k.name,
+                        error(code::duplicate_local, s.name_span,
+                              "metric '" + s.name + "' is assigned twice in $" + k.name,
                               "the other assignment is at " + at(*k.assigned[*m]));
                         break;
                     }
@@ -485,7 +491,8 @@ public:
                 }
                 for (const auto& b : md.defaults) {
                     CExpr v = compile(*b.value, scope);
-                    if (auto r = runtime_named(b.name, b.name_span, "config values go in `config { … }`; runtime variables: ")) {
+                    if (auto r = runtime_named(b.name, b.name_span,
+                                               "config values go in `config { … }`; runtime variables: ")) {
                         model->defaults.emplace_back(*r, std::move(v));
                     }
                 }

@@ -20,27 +20,27 @@ namespace costi::interp {
 
 // Stable error codes; tests assert these, golden files hold the full text.
 namespace code {
-inline constexpr const char* syntax = "E0001";             // text does not parse
-inline constexpr const char* io = "E0002";                 // a file cannot be read / import not found
-inline constexpr const char* unknown_kernel = "E0101";     // $Name of no kernel
-inline constexpr const char* unknown_param = "E0102";      // k = v for no parameter k
-inline constexpr const char* duplicate_arg = "E0103";      // the same parameter bound twice
-inline constexpr const char* missing_arg = "E0104";        // a required parameter not bound
-inline constexpr const char* unbound_name = "E0105";       // a name with no binding in scope
-inline constexpr const char* duplicate_def = "E0106";      // a kernel, alias, metric, ... defined twice
-inline constexpr const char* recursion = "E0107";          // kernels that call themselves
-inline constexpr const char* unknown_metric = "E0108";     // an assignment to an undeclared name
-inline constexpr const char* duplicate_local = "E0109";    // label, let, parameter or assignment twice
-inline constexpr const char* not_runtime = "E0110";        // `with (x = …)` for a non-runtime x
-inline constexpr const char* bad_model = "E0111";          // model problems (no model, unknown one, …)
+inline constexpr const char* syntax = "E0001";           // text does not parse
+inline constexpr const char* io = "E0002";               // a file cannot be read / import not found
+inline constexpr const char* unknown_kernel = "E0101";   // $Name of no kernel
+inline constexpr const char* unknown_param = "E0102";    // k = v for no parameter k
+inline constexpr const char* duplicate_arg = "E0103";    // the same parameter bound twice
+inline constexpr const char* missing_arg = "E0104";      // a required parameter not bound
+inline constexpr const char* unbound_name = "E0105";     // a name with no binding in scope
+inline constexpr const char* duplicate_def = "E0106";    // a kernel, alias, metric, ... defined twice
+inline constexpr const char* recursion = "E0107";        // kernels that call themselves
+inline constexpr const char* unknown_metric = "E0108";   // an assignment to an undeclared name
+inline constexpr const char* duplicate_local = "E0109";  // label, let, parameter or assignment twice
+inline constexpr const char* not_runtime = "E0110";      // `with (x = …)` for a non-runtime x
+inline constexpr const char* bad_model = "E0111";        // model problems (no model, unknown one, …)
 inline constexpr const char* division_by_zero = "E0201";
-inline constexpr const char* bad_count = "E0202";          // a count that is no non-negative integer
-inline constexpr const char* bad_power = "E0203";          // a power that cannot be computed
-inline constexpr const char* type_error = "E0204";         // a string where a number is needed, …
-inline constexpr const char* absent_config = "E0205";      // config.KEY not set by the model
-inline constexpr const char* bad_value = "E0206";          // a non-integer where an integer is needed, …
-inline constexpr const char* requirement = "E0207";        // a kernel's `require` does not hold
-inline constexpr const char* bad_json = "E0301";           // config.json problems
+inline constexpr const char* bad_count = "E0202";      // a count that is no non-negative integer
+inline constexpr const char* bad_power = "E0203";      // a power that cannot be computed
+inline constexpr const char* type_error = "E0204";     // a string where a number is needed, …
+inline constexpr const char* absent_config = "E0205";  // config.KEY not set by the model
+inline constexpr const char* bad_value = "E0206";      // a non-integer where an integer is needed, …
+inline constexpr const char* requirement = "E0207";    // a kernel's `require` does not hold
+inline constexpr const char* bad_json = "E0301";       // config.json problems
 }  // namespace code
 
 // One entry of an evaluation error's call chain, innermost first.

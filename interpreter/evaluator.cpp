@@ -10,20 +10,25 @@ void Evaluator::fail(const char* c, const Span& span, std::string message, std::
     throw CostiError(Diagnostic{c, span, std::move(message), std::move(hint), {}});
 }
 
-Value Evaluator::value(const CExpr& e, const std::vector<Value>& locals) { return eval(e, locals, false); }
+Value Evaluator::value(const CExpr& e, const std::vector<Value>& locals) {
+    return eval(e, locals, false);
+}
 
 Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool allow_absent) {
     switch (e.kind) {
-        case CExpr::Kind::constant: return e.constant;
-        case CExpr::Kind::local: return locals[e.index];
-        case CExpr::Kind::runtime: return env_.runtime[e.index];
+        case CExpr::Kind::constant:
+            return e.constant;
+        case CExpr::Kind::local:
+            return locals[e.index];
+        case CExpr::Kind::runtime:
+            return env_.runtime[e.index];
         case CExpr::Kind::config: {
             const Value& v = env_.config[e.index];
             if (v.is_absent() && !allow_absent) {
                 const std::string& key = program_.config_keys[e.index];
                 fail(code::absent_config, e.span, "config." + key + " is not set by this model",
-                     "set it in the model's config { … }, with --set config." + key + "=VALUE, or give a default: config." +
-                         key + " ?? VALUE");
+                     "set it in the model's config { … }, with --set config." + key +
+                         "=VALUE, or give a default: config." + key + " ?? VALUE");
             }
             return v;
         }

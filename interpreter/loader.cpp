@@ -31,7 +31,8 @@ std::vector<fs::path> library_dirs() {
     candidates.emplace_back(COSTI_SOURCE_DIR);
     std::vector<fs::path> dirs;
     for (const auto& d : candidates) {
-        if (fs::is_directory(d / "stdlib", ec) && std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+        if (fs::is_directory(d / "stdlib", ec) && std::find(dirs.begin(), dirs.end(), d) == dirs.end())
+            dirs.push_back(d);
     }
     return dirs;
 }
@@ -139,7 +140,9 @@ void Loader::load_imports(std::size_t module_index, const fs::path& dir, const s
             }
         }
         if (!found) {
-            throw CostiError(Diagnostic{code::io, imp.span, "cannot find import '" + imp.path + "'",
+            throw CostiError(Diagnostic{code::io,
+                                        imp.span,
+                                        "cannot find import '" + imp.path + "'",
                                         "imports resolve relative to the importing file, then along COSTI_PATH, "
                                         "then in the built-in library",
                                         {}});

@@ -111,7 +111,9 @@ Number operator*(const Number& a, const Number& b) {
     return NumberAccess::make(NumberAccess::get(a) * NumberAccess::get(b));
 }
 
-Number Number::operator-() const { return Number(0) - *this; }
+Number Number::operator-() const {
+    return Number(0) - *this;
+}
 
 std::optional<Number> Number::divide(const Number& a, const Number& b) {
     if (b.is_zero()) return std::nullopt;

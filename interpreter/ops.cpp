@@ -7,25 +7,44 @@ namespace costi::interp {
 
 const char* op_text(ast::Op op) {
     switch (op) {
-        case ast::Op::neg: return "-";
-        case ast::Op::pos: return "+";
-        case ast::Op::not_: return "not";
-        case ast::Op::add: return "+";
-        case ast::Op::sub: return "-";
-        case ast::Op::mul: return "*";
-        case ast::Op::div: return "/";
-        case ast::Op::floor_div: return "//";
-        case ast::Op::mod: return "%";
-        case ast::Op::pow: return "^";
-        case ast::Op::eq: return "==";
-        case ast::Op::ne: return "!=";
-        case ast::Op::lt: return "<";
-        case ast::Op::le: return "<=";
-        case ast::Op::gt: return ">";
-        case ast::Op::ge: return ">=";
-        case ast::Op::and_: return "and";
-        case ast::Op::or_: return "or";
-        case ast::Op::default_: return "??";
+        case ast::Op::neg:
+            return "-";
+        case ast::Op::pos:
+            return "+";
+        case ast::Op::not_:
+            return "not";
+        case ast::Op::add:
+            return "+";
+        case ast::Op::sub:
+            return "-";
+        case ast::Op::mul:
+            return "*";
+        case ast::Op::div:
+            return "/";
+        case ast::Op::floor_div:
+            return "//";
+        case ast::Op::mod:
+            return "%";
+        case ast::Op::pow:
+            return "^";
+        case ast::Op::eq:
+            return "==";
+        case ast::Op::ne:
+            return "!=";
+        case ast::Op::lt:
+            return "<";
+        case ast::Op::le:
+            return "<=";
+        case ast::Op::gt:
+            return ">";
+        case ast::Op::ge:
+            return ">=";
+        case ast::Op::and_:
+            return "and";
+        case ast::Op::or_:
+            return "or";
+        case ast::Op::default_:
+            return "??";
     }
     return "?";
 }
@@ -70,9 +89,12 @@ std::optional<Value> apply_binary(ast::Op op, const Value& a, const Value& b, Op
         return std::nullopt;
     };
     switch (op) {
-        case ast::Op::add: return Value::of(x + y);
-        case ast::Op::sub: return Value::of(x - y);
-        case ast::Op::mul: return Value::of(x * y);
+        case ast::Op::add:
+            return Value::of(x + y);
+        case ast::Op::sub:
+            return Value::of(x - y);
+        case ast::Op::mul:
+            return Value::of(x * y);
         case ast::Op::div: {
             auto q = Number::divide(x, y);
             return q ? std::optional<Value>(Value::of(std::move(*q))) : by_zero();
@@ -88,7 +110,8 @@ std::optional<Value> apply_binary(ast::Op op, const Value& a, const Value& b, Op
         case ast::Op::pow: {
             Number out;
             switch (Number::power(x, y, out)) {
-                case PowError::none: return Value::of(std::move(out));
+                case PowError::none:
+                    return Value::of(std::move(out));
                 case PowError::non_integer_exponent:
                     err = {code::bad_power, "the exponent of '^' must be an integer, got " + y.to_string(),
                            "roots are not exact rationals"};
@@ -97,20 +120,26 @@ std::optional<Value> apply_binary(ast::Op op, const Value& a, const Value& b, Op
                     err = {code::division_by_zero, "0 raised to the negative power " + y.to_string(), ""};
                     return std::nullopt;
                 case PowError::too_large:
-                    err = {code::bad_power,
-                           x.to_string() + " ^ " + y.to_string() + " is too large to compute exactly",
+                    err = {code::bad_power, x.to_string() + " ^ " + y.to_string() + " is too large to compute exactly",
                            "results are limited to 16 million bits"};
                     return std::nullopt;
             }
             return std::nullopt;
         }
-        case ast::Op::eq: return Value::of(x == y ? 1 : 0);
-        case ast::Op::ne: return Value::of(x == y ? 0 : 1);
-        case ast::Op::lt: return Value::of(x < y ? 1 : 0);
-        case ast::Op::le: return Value::of(x <= y ? 1 : 0);
-        case ast::Op::gt: return Value::of(x > y ? 1 : 0);
-        case ast::Op::ge: return Value::of(x >= y ? 1 : 0);
-        default: break;
+        case ast::Op::eq:
+            return Value::of(x == y ? 1 : 0);
+        case ast::Op::ne:
+            return Value::of(x == y ? 0 : 1);
+        case ast::Op::lt:
+            return Value::of(x < y ? 1 : 0);
+        case ast::Op::le:
+            return Value::of(x <= y ? 1 : 0);
+        case ast::Op::gt:
+            return Value::of(x > y ? 1 : 0);
+        case ast::Op::ge:
+            return Value::of(x >= y ? 1 : 0);
+        default:
+            break;
     }
     err = {code::type_error, std::string("operator '") + op_text(op) + "' cannot be applied here", ""};
     return std::nullopt;
@@ -131,9 +160,12 @@ std::optional<Value> apply_function(Fn fn, const std::vector<Value>& args, OpErr
             }
             return Value::of(std::move(best));
         }
-        case Fn::floor: return Value::of(args.at(0).num.floor());
-        case Fn::ceil: return Value::of(args.at(0).num.ceil());
-        case Fn::abs: return Value::of(args.at(0).num.abs());
+        case Fn::floor:
+            return Value::of(args.at(0).num.floor());
+        case Fn::ceil:
+            return Value::of(args.at(0).num.ceil());
+        case Fn::abs:
+            return Value::of(args.at(0).num.abs());
     }
     return std::nullopt;
 }

@@ -42,9 +42,9 @@ struct Kernel;
 struct CallSite {
     const Kernel* kernel = nullptr;
     std::string label;
-    Span span;                              // the call text `$Name(…)`
-    std::optional<CExpr> count;             // `repeat count`; none means 1
-    std::vector<std::optional<CExpr>> args;  // per callee parameter; none: use its default
+    Span span;                                          // the call text `$Name(…)`
+    std::optional<CExpr> count;                         // `repeat count`; none means 1
+    std::vector<std::optional<CExpr>> args;             // per callee parameter; none: use its default
     std::vector<std::pair<std::uint32_t, CExpr>> with;  // runtime variable -> value
 };
 
@@ -71,9 +71,9 @@ struct Kernel {
     std::vector<Span> local_spans;
     std::vector<Step> steps;
     std::vector<CallSite> children;
-    std::vector<std::string> requirements;  // messages of `require COND "message"`
+    std::vector<std::string> requirements;      // messages of `require COND "message"`
     std::vector<std::optional<Span>> assigned;  // per metric: where this kernel assigns it
-    std::vector<const ast::Expr*> formulas;      // per metric: the assignment's AST (for explain)
+    std::vector<const ast::Expr*> formulas;     // per metric: the assignment's AST (for explain)
     std::string source;
     std::string doc;
     bool is_leaf() const { return children.empty(); }
@@ -108,9 +108,9 @@ struct Model {
 struct Program {
     std::vector<Metric> metrics;
     std::vector<Runtime> runtimes;
-    std::vector<std::unique_ptr<Kernel>> kernels;  // stable addresses
+    std::vector<std::unique_ptr<Kernel>> kernels;                   // stable addresses
     std::unordered_map<std::string, const Kernel*> kernel_by_name;  // kernels and aliases
-    std::vector<std::pair<std::string, std::string>> aliases;        // name -> target
+    std::vector<std::pair<std::string, std::string>> aliases;       // name -> target
     std::vector<std::unique_ptr<Model>> models;
     std::vector<std::string> config_keys;  // config key id -> "hidden_size" / "rope_scaling.factor"
     std::unordered_map<std::string, std::uint32_t> config_id;

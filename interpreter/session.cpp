@@ -21,8 +21,12 @@ void Session::recheck(std::size_t modules_before) {
         for (auto& m : json_models_) {
             const Kernel* entry = checked->find_kernel(m->entry.kernel->name);
             if (entry == nullptr) {
-                throw CostiError(Diagnostic{code::bad_model, {}, "the new definitions remove $" + m->entry.kernel->name +
-                                            ", which model '" + m->name + "' runs", "", {}});
+                throw CostiError(Diagnostic{
+                    code::bad_model,
+                    {},
+                    "the new definitions remove $" + m->entry.kernel->name + ", which model '" + m->name + "' runs",
+                    "",
+                    {}});
             }
             m->entry.kernel = entry;
             m->entry.args.assign(entry->params.size(), std::nullopt);
@@ -109,8 +113,11 @@ const Model& Session::model_from_config_json(const std::string& path) {
         if (k == "_name_or_path" && v.is_string() && !v.str.empty()) name = v.str;
     }
     if (arch.empty()) {
-        throw CostiError(Diagnostic{code::bad_json, {}, "'" + path + "' has no \"architectures\" entry",
-                                    "costi picks the model class from architectures[0], e.g. \"LlamaForCausalLM\"", {}});
+        throw CostiError(Diagnostic{code::bad_json,
+                                    {},
+                                    "'" + path + "' has no \"architectures\" entry",
+                                    "costi picks the model class from architectures[0], e.g. \"LlamaForCausalLM\"",
+                                    {}});
     }
     const Kernel* entry = nullptr;
     std::vector<std::string> known;
@@ -124,8 +131,11 @@ const Model& Session::model_from_config_json(const std::string& path) {
         auto best = closest(arch, known);
         std::string all;
         for (const auto& n : known) all += (all.empty() ? "" : ", ") + n;
-        throw CostiError(Diagnostic{code::bad_model, {}, "unknown architecture '" + arch + "' in '" + path + "'",
-                                    best ? "did you mean '" + *best + "'?" : "architectures with kernels: " + all, {}});
+        throw CostiError(Diagnostic{code::bad_model,
+                                    {},
+                                    "unknown architecture '" + arch + "' in '" + path + "'",
+                                    best ? "did you mean '" + *best + "'?" : "architectures with kernels: " + all,
+                                    {}});
     }
     auto model = std::make_unique<Model>();
     model->name = name;
@@ -134,8 +144,12 @@ const Model& Session::model_from_config_json(const std::string& path) {
     model->entry.args.resize(entry->params.size());
     for (const auto& p : entry->params) {
         if (!p.default_value) {
-            throw CostiError(Diagnostic{code::bad_model, {}, "$" + entry->name + " needs parameter '" + p.name +
-                                        "', which a config.json cannot give", "", {}});
+            throw CostiError(
+                Diagnostic{code::bad_model,
+                           {},
+                           "$" + entry->name + " needs parameter '" + p.name + "', which a config.json cannot give",
+                           "",
+                           {}});
         }
     }
     model->config = std::move(entries);
@@ -186,7 +200,8 @@ Environment Session::base_environment(const Overrides& overrides) const {
 
 CostNode Session::run(const Model& model, const Overrides& overrides) const {
     if (model.entry.kernel == nullptr) {
-        throw CostiError(Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
+        throw CostiError(
+            Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
     }
     Evaluator ev(*program_, environment(model, overrides));
     try {

@@ -81,13 +81,16 @@ int report_errors(const CostiError& e) {
 }
 
 // Parses a command-line value as an exact number.
-std::optional<Number> number_arg(const std::string& text) { return Number::parse(text); }
+std::optional<Number> number_arg(const std::string& text) {
+    return Number::parse(text);
+}
 
 Value config_value(const std::string& text) {
     if (auto n = Number::parse(text)) return Value::of(*n);
     if (text == "true") return Value::of(1);
     if (text == "false") return Value::of(0);
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return Value::of_string(text.substr(1, text.size() - 2));
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+        return Value::of_string(text.substr(1, text.size() - 2));
     return Value::of_string(text);
 }
 
@@ -104,7 +107,8 @@ struct RunArgs {
 int run_command(const std::vector<std::string>& args) {
     RunArgs ra;
     std::vector<std::pair<std::string, std::string>> runtime_flags;
-    static const std::vector<std::string> known = {"--set", "--config", "--model", "--depth", "--format", "--exact", "--help"};
+    static const std::vector<std::string> known = {"--set",    "--config", "--model", "--depth",
+                                                   "--format", "--exact",  "--help"};
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string a = args[i];
         std::optional<std::string> inline_value;
@@ -160,7 +164,8 @@ int run_command(const std::vector<std::string>& args) {
     }
     if (ra.file.empty() && ra.config_json.empty()) throw Misuse{"costi run needs a FILE or --config config.json", ""};
     if (!ra.file.empty() && !ra.config_json.empty()) {
-        throw Misuse{"give either a FILE or --config, not both", "a model file can take its config with `config from \"x.json\"`"};
+        throw Misuse{"give either a FILE or --config, not both",
+                     "a model file can take its config with `config from \"x.json\"`"};
     }
 
     interp::Session session;
@@ -254,7 +259,8 @@ int main(const std::vector<std::string>& args) {
         if (args[0] == "check") return check_command(rest);
         if (args[0] == "repl") return repl::main(rest);
         auto best = interp::closest(args[0], {"run", "check", "repl"});
-        throw Misuse{"unknown command '" + args[0] + "'", best ? "did you mean '" + *best + "'?" : "commands: run, check, repl"};
+        throw Misuse{"unknown command '" + args[0] + "'",
+                     best ? "did you mean '" + *best + "'?" : "commands: run, check, repl"};
     } catch (const Misuse& m) {
         bool known_command = !args.empty() && (args[0] == "run" || args[0] == "check" || args[0] == "repl");
         return misuse(m, known_command ? args[0].c_str() : "");

@@ -13,7 +13,8 @@ namespace {
 
 ordered_json metrics_object(const interp::Program& program, const std::vector<Number>& values, const Number& factor) {
     ordered_json o = ordered_json::object();
-    for (std::size_t m = 0; m < program.metrics.size(); ++m) o[program.metrics[m].name] = (factor * values[m]).to_string();
+    for (std::size_t m = 0; m < program.metrics.size(); ++m)
+        o[program.metrics[m].name] = (factor * values[m]).to_string();
     return o;
 }
 

@@ -33,8 +33,12 @@ std::size_t width(const std::string& s) {
     return n;
 }
 
-std::string pad_right(const std::string& s, std::size_t w) { return s + std::string(w > width(s) ? w - width(s) : 0, ' '); }
-std::string pad_left(const std::string& s, std::size_t w) { return std::string(w > width(s) ? w - width(s) : 0, ' ') + s; }
+std::string pad_right(const std::string& s, std::size_t w) {
+    return s + std::string(w > width(s) ? w - width(s) : 0, ' ');
+}
+std::string pad_left(const std::string& s, std::size_t w) {
+    return std::string(w > width(s) ? w - width(s) : 0, ' ') + s;
+}
 
 void collect(const interp::Program& program, const CostNode& node, const Number& multiplier,
              const std::vector<Number>& root_total, const std::string& prefix, const std::string& branch, int depth,
@@ -91,7 +95,8 @@ std::string table(const interp::Program& program, const RunInfo& info, const Cos
     out += runtime + "\n\n";
     for (const auto& r : rows) {
         std::string line = pad_right(r.tree, wt) + "  " + pad_right(r.kernel, wk) + "  " + pad_left(r.count, wc);
-        for (std::size_t i = 0; i < r.cells.size(); ++i) line += (i % 2 == 0 ? "  " : " ") + pad_left(r.cells[i], wcell[i]);
+        for (std::size_t i = 0; i < r.cells.size(); ++i)
+            line += (i % 2 == 0 ? "  " : " ") + pad_left(r.cells[i], wcell[i]);
         while (!line.empty() && line.back() == ' ') line.pop_back();
         out += line + "\n";
     }

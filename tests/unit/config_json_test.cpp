@@ -20,10 +20,18 @@ TEST(ConfigJson, FlattensExactly) {
                       "rope": {"factor": 8.0, "inner": {"x": 2}}, "arch": ["LlamaForCausalLM", "X"],
                       "big": 123456789012345678901234567890, "neg": -3})");
     std::map<std::string, std::string> expected = {
-        {"a", "1"},          {"eps", "1/100000"}, {"f", "1/10"},          {"t", "1"},
-        {"no", "0"},         {"s", "\"silu\""},   {"rope.factor", "8"},   {"rope.inner.x", "2"},
-        {"arch.0", "\"LlamaForCausalLM\""},       {"arch.1", "\"X\""},
-        {"big", "123456789012345678901234567890"}, {"neg", "-3"},
+        {"a", "1"},
+        {"eps", "1/100000"},
+        {"f", "1/10"},
+        {"t", "1"},
+        {"no", "0"},
+        {"s", "\"silu\""},
+        {"rope.factor", "8"},
+        {"rope.inner.x", "2"},
+        {"arch.0", "\"LlamaForCausalLM\""},
+        {"arch.1", "\"X\""},
+        {"big", "123456789012345678901234567890"},
+        {"neg", "-3"},
     };
     EXPECT_EQ(m, expected);  // null is absent
 }

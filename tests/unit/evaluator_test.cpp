@@ -1,9 +1,9 @@
 // Evaluation: exact values, counts, bindings, defaults, runtime rebinding and errors.
 #include "test_support.hpp"
 
-using costi::test::total;
 using costi::interp::Number;
 using costi::interp::Value;
+using costi::test::total;
 
 TEST(Evaluator, ExpressionsAreExact) {
     struct Case {
@@ -43,24 +43,28 @@ TEST(Evaluator, CostIsOwnPlusChildrenTimesCount) {
     const char* lib = "kernel L(a, b = a * 2) { flops = a + b\n read = 1 }\n";
     EXPECT_EQ(total(std::string(lib) + "kernel T { x: $L(a = 5) }\nmodel m = $T"), "15");
     EXPECT_EQ(total(std::string(lib) + "kernel T { x: $L(a = 5, b = 1) }\nmodel m = $T"), "6");
-    EXPECT_EQ(total(std::string(lib) + "kernel T { flops = 100\n x: repeat 3 $L(a = 1)\n y: repeat 0 $L(a = 9) }\nmodel m = $T"),
+    EXPECT_EQ(total(std::string(lib) +
+                    "kernel T { flops = 100\n x: repeat 3 $L(a = 1)\n y: repeat 0 $L(a = 9) }\nmodel m = $T"),
               "109");
     // A count of 10^30 is a multiplication, not a loop.
     EXPECT_EQ(total(std::string(lib) + "kernel T { x: repeat 10^30 $L(a = 1) }\nmodel m = $T", "read"),
               "1000000000000000000000000000000");
-    EXPECT_EQ(total(std::string(lib) + "kernel T { x: repeat 10^30 $L(a = 1) }\nkernel U { t: repeat 10^30 $T() }\nmodel m = $U",
+    EXPECT_EQ(total(std::string(lib) +
+                        "kernel T { x: repeat 10^30 $L(a = 1) }\nkernel U { t: repeat 10^30 $T() }\nmodel m = $U",
                     "read"),
               "1000000000000000000000000000000000000000000000000000000000000");
 }
 
 TEST(Evaluator, RuntimeVariablesCanBeRebound) {
     const char* lib = "kernel P { flops = seq_len * batch_size }\n";
-    EXPECT_EQ(total(std::string(lib) + "kernel Q { x: $P() with (seq_len = 7)\n y: $P() }\nmodel m = $Q { seq_len = 3 }"),
-              "10");
+    EXPECT_EQ(
+        total(std::string(lib) + "kernel Q { x: $P() with (seq_len = 7)\n y: $P() }\nmodel m = $Q { seq_len = 3 }"),
+        "10");
     // nested: the inner rebinding sees the outer one; siblings see the original
-    EXPECT_EQ(total(std::string(lib) + "kernel R { p: $P() with (batch_size = seq_len * 2) }\n"
-                                       "kernel Q { r: $R() with (seq_len = 5)\n p: $P() }\nmodel m = $Q { seq_len = 3 }"),
-              "53");  // 5 * 10 + 3 * 1
+    EXPECT_EQ(
+        total(std::string(lib) + "kernel R { p: $P() with (batch_size = seq_len * 2) }\n"
+                                 "kernel Q { r: $R() with (seq_len = 5)\n p: $P() }\nmodel m = $Q { seq_len = 3 }"),
+        "53");  // 5 * 10 + 3 * 1
     // arguments are evaluated in the caller, before the rebinding
     EXPECT_EQ(total("kernel A(x) { flops = x + seq_len }\nkernel Q { a: $A(x = seq_len) with (seq_len = 10) }\n"
                     "model m = $Q { seq_len = 1 }"),
@@ -79,15 +83,19 @@ TEST(Evaluator, RuntimeDefaultsFollowEachOther) {
 }
 
 TEST(Evaluator, ConfigValuesDefaultsAndStrings) {
-    const char* k = "kernel K { flops = (config.head_dim ?? config.hidden // config.heads) + "
-                    "(if config.act == \"silu\" then 1000 else 2000) + config.rope.factor }\n";
-    EXPECT_EQ(total(std::string(k) + "model m = $K { config { hidden = 4096 heads = 32 act = \"silu\" rope.factor = 8 } }"),
-              "1136");
-    EXPECT_EQ(total(std::string(k) + "model m = $K { config { head_dim = 256 hidden = 1 heads = 1 act = \"gelu\" rope.factor = 0.5 } }"),
+    const char* k =
+        "kernel K { flops = (config.head_dim ?? config.hidden // config.heads) + "
+        "(if config.act == \"silu\" then 1000 else 2000) + config.rope.factor }\n";
+    EXPECT_EQ(
+        total(std::string(k) + "model m = $K { config { hidden = 4096 heads = 32 act = \"silu\" rope.factor = 8 } }"),
+        "1136");
+    EXPECT_EQ(total(std::string(k) +
+                    "model m = $K { config { head_dim = 256 hidden = 1 heads = 1 act = \"gelu\" rope.factor = 0.5 } }"),
               "4513/2");
     costi::interp::Overrides o;
     o.config.emplace_back("act", Value::of_string("gelu"));
-    EXPECT_EQ(total(std::string(k) + "model m = $K { config { hidden = 64 heads = 1 act = \"silu\" rope.factor = 0 } }", "flops", o),
+    EXPECT_EQ(total(std::string(k) + "model m = $K { config { hidden = 64 heads = 1 act = \"silu\" rope.factor = 0 } }",
+                    "flops", o),
               "2064");
 }
 
@@ -108,7 +116,8 @@ TEST(Evaluator, ErrorsCarryPositionAndCode) {
         {"kernel K { flops = config.x }\nmodel m = $K { config { x = \"silu\" } }", "error E0204 1:20"},
         {"kernel K { flops = config.x == 1 }\nmodel m = $K { config { x = \"silu\" } }", "error E0204 1:20"},
         {"kernel K { flops = 1 }\nmodel m = $K { seq_len = 1/0 }", "error E0201 2:26"},
-        {"kernel K { require config.act == \"silu\" \"only silu is modelled\" }\nmodel m = $K { config { act = \"relu\" } }",
+        {"kernel K { require config.act == \"silu\" \"only silu is modelled\" }\nmodel m = $K { config { act = "
+         "\"relu\" } }",
          "error E0207 1:20"},
         {"kernel K { require 1 \"fine\"\n flops = 4 }\nmodel m = $K", "4"},
     };
@@ -117,9 +126,10 @@ TEST(Evaluator, ErrorsCarryPositionAndCode) {
 
 TEST(Evaluator, EvaluationErrorsListTheCallChainInnermostFirst) {
     costi::interp::Session s;
-    s.load_text("<chain>", std::string(costi::test::prelude) +
-                               "kernel K(n) { flops = 1 / n }\nkernel T { k: $K(n = 0) }\nkernel U { t: repeat 2 $T() }\n"
-                               "model m = $U");
+    s.load_text("<chain>",
+                std::string(costi::test::prelude) +
+                    "kernel K(n) { flops = 1 / n }\nkernel T { k: $K(n = 0) }\nkernel U { t: repeat 2 $T() }\n"
+                    "model m = $U");
     try {
         s.run(s.pick_model("m"), {});
         FAIL() << "expected a division by zero";
@@ -136,8 +146,10 @@ TEST(Evaluator, EvaluationErrorsListTheCallChainInnermostFirst) {
 
 TEST(Evaluator, TreeKeepsChildrenInSourceOrderWithCounts) {
     costi::interp::Session s;
-    s.load_text("<tree>", std::string(costi::test::prelude) +
-                              "kernel L(a) { flops = a }\nkernel T { first: repeat 4 $L(a = 1)\n second: $L(a = 2) }\nmodel m = $T");
+    s.load_text(
+        "<tree>",
+        std::string(costi::test::prelude) +
+            "kernel L(a) { flops = a }\nkernel T { first: repeat 4 $L(a = 1)\n second: $L(a = 2) }\nmodel m = $T");
     auto root = s.run(s.pick_model("m"), {});
     ASSERT_EQ(root.children.size(), 2U);
     EXPECT_EQ(root.children[0].label, "first");

@@ -6,7 +6,9 @@
 
 using namespace costi;
 
-TEST(Grammar, AnalyzeFindsNoProblem) { EXPECT_TRUE(grammar::grammar_is_sound()); }
+TEST(Grammar, AnalyzeFindsNoProblem) {
+    EXPECT_TRUE(grammar::grammar_is_sound());
+}
 
 static bool accepts(const std::string& text) {
     interp::SourceFile f("<test>", text);
@@ -58,7 +60,8 @@ TEST(Grammar, AcceptsEveryConstruct) {
         "kernel A { flops = \"esc \\\" \\\\ \\n \\t\" }",
         "alias torch.nn.Linear = F.linear",
         "model gpt2 = $GPT2LMHeadModel",
-        "model meta-llama/Llama-2-7b-hf = $X(a = 1) { config { hidden_size = 4096 rope_scaling.factor = 8.0 act = \"silu\" } seq_len = 2048 }",
+        "model meta-llama/Llama-2-7b-hf = $X(a = 1) { config { hidden_size = 4096 rope_scaling.factor = 8.0 act = "
+        "\"silu\" } seq_len = 2048 }",
         "model \"my model\" = $X { config from \"config.json\" source \"hub\" doc \"d\" }",
     };
     for (const char* g : good) EXPECT_TRUE(accepts(g)) << g;
@@ -81,7 +84,8 @@ TEST(Grammar, RejectsWithPositionAndMessage) {
         {"kernel A { x: $B(k) }", "1:19 expected '='"},
         {"kernel A { x: $B(k = 1 }", "1:24 expected ')'"},
         {"kernel A { x: $B() with seq_len = 1 }", "1:25 expected '(' and runtime bindings, as in `with (seq_len = 1)`"},
-        {"kernel A { 42 }", "1:12 expected a statement (let, require, source, doc, METRIC = expr, label: $Kernel(…)) or '}'"},
+        {"kernel A { 42 }",
+         "1:12 expected a statement (let, require, source, doc, METRIC = expr, label: $Kernel(…)) or '}'"},
         {"kernel A  flops = 1", "1:11 expected '{' to open the kernel body"},
         {"kernel A { flops = if 1 2 else 3 }", "1:25 expected 'then' in 'if … then … else …'"},
         {"kernel A { flops = if 1 then 2 }", "1:32 expected 'else' in 'if … then … else …'"},
@@ -96,7 +100,8 @@ TEST(Grammar, RejectsWithPositionAndMessage) {
         {"model m = $X { config }", "1:23 expected '{' or 'from \"config.json\"' after 'config'"},
         {"model m = $X { config { a 1 } }", "1:27 expected '='"},
         {"model m = $X { config { 1 } }", "1:25 expected a config entry (KEY = expr) or '}'"},
-        {"model m = $X { 1 }", "1:16 expected a model statement (config { … }, config from \"file\", NAME = expr) or '}'"},
+        {"model m = $X { 1 }",
+         "1:16 expected a model statement (config { … }, config from \"file\", NAME = expr) or '}'"},
     };
     for (const auto& c : bad) EXPECT_EQ(reject(c.text), c.expected) << c.text;
 }

@@ -67,7 +67,7 @@ TEST(Session, ModelTakesConfigFromJson) {
 TEST(Session, FailedInputLeavesTheSessionUnchanged) {
     Session s;
     s.load_file(fixtures + "imports/main.cost");
-    EXPECT_THROW(s.load_text("<repl:1>", "kernel Main {}"), CostiError);       // duplicate
+    EXPECT_THROW(s.load_text("<repl:1>", "kernel Main {}"), CostiError);             // duplicate
     EXPECT_THROW(s.load_text("<repl:2>", "kernel Broken { flops = }"), CostiError);  // syntax
     EXPECT_EQ(flops(s), "11");
     s.load_text("<repl:3>", "kernel Extra { a: repeat 5 $A() }\nmodel e = $Extra");
