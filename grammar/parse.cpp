@@ -42,7 +42,9 @@ struct Builder {
     const interp::SourceFile& file;
 
     Span span(const Node& n) const {
-        return {&file, static_cast<std::uint32_t>(n.begin().byte), static_cast<std::uint32_t>(n.end().byte)};
+        // Byte offsets straight from the node: its begin()/end() would build positions naming
+        // the input's source, which no longer exists once parsing has returned.
+        return {&file, static_cast<std::uint32_t>(n.m_begin.byte), static_cast<std::uint32_t>(n.m_end.byte)};
     }
 
     static std::string unescape(std::string_view quoted) {
@@ -105,7 +107,7 @@ struct Builder {
             auto e = std::make_unique<ast::Expr>();
             e->kind = ast::ExprKind::binary;
             e->op = op_of(*c[i]);
-            e->span = {&file, acc->span.begin, static_cast<std::uint32_t>(c[i + 1]->end().byte)};
+            e->span = {&file, acc->span.begin, static_cast<std::uint32_t>(c[i + 1]->m_end.byte)};
             e->args.push_back(std::move(acc));
             e->args.push_back(expr(*c[i + 1]));
             acc = std::move(e);
