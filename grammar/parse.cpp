@@ -24,7 +24,7 @@ using selector = pt::selector<Rule, pt::store_content::on<
     number, string_lit, lit_true, lit_false, config_ref, dotted_key, fn_call, fn_name, call, qname, binding, name,
     op_pow, op_neg, op_pos, op_floor_div, op_mul, op_div, op_mod, op_add, op_sub,
     op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_not, op_and, op_or, op_default,
-    power, unary, product, sum, comparison, negation, conjunction, disjunction, defaulted, conditional,
+    paren, power, unary, product, sum, comparison, negation, conjunction, disjunction, defaulted, conditional,
     source_stmt, doc_stmt, require_stmt, let_stmt, child_stmt, count, with_clause, assign_stmt, param, param_list, kernel_decl,
     import_decl, metric_decl, metric_unit, runtime_decl, alias_decl, alias_target, model_name, model_decl,
     config_from, config_block, config_entry, default_stmt>>;
@@ -169,6 +169,12 @@ struct Builder {
             auto e = make(ast::ExprKind::unary, n);
             e->op = ast::Op::not_;
             e->args.push_back(expr(*n.children[1]));
+            return e;
+        }
+        if (n.is_type<paren>()) {
+            // The parentheses belong to the operand: carets and quoted formulas include them.
+            auto e = expr(*n.children.at(0));
+            e->span = span(n);
             return e;
         }
         if (n.is_type<power>()) return fold(n, true);

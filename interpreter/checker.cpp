@@ -142,7 +142,8 @@ public:
                     return c;
                 }
                 c.kind = CExpr::Kind::call;
-                c.call = std::make_shared<CallSite>(compile_call(*e.call, Scope{nullptr, 0, false, ""}, nullptr));
+                // Arguments see the same names as the expression (REPL lets and totals).
+                c.call = std::make_shared<CallSite>(compile_call(*e.call, Scope{scope.locals, scope.visible, false, ""}, nullptr));
                 c.call->label = e.call->kernel;
                 return c;
             }
@@ -233,8 +234,14 @@ public:
             while (i < k->params.size() && k->params[i].name != b.name) ++i;
             if (i == k->params.size()) {
                 std::vector<std::string> names;
-                for (const auto& p : k->params) names.push_back(p.name);
-                auto best = closest(b.name, names);
+                std::vector<std::string> unbound;
+                for (std::size_t j = 0; j < k->params.size(); ++j) {
+                    names.push_back(k->params[j].name);
+                    bool given = false;
+                    for (const auto& other : call.args) given = given || other.name == k->params[j].name;
+                    if (!given) unbound.push_back(k->params[j].name);
+                }
+                auto best = closest(b.name, unbound);
                 if (!best && unbound_required.size() == 1) best = unbound_required.front();
                 misspelt = true;
                 std::string takes =

@@ -40,6 +40,7 @@ inline constexpr const char* type_error = "E0204";     // a string where a numbe
 inline constexpr const char* absent_config = "E0205";  // config.KEY not set by the model
 inline constexpr const char* bad_value = "E0206";      // a non-integer where an integer is needed, …
 inline constexpr const char* requirement = "E0207";    // a kernel's `require` does not hold
+inline constexpr const char* interrupted = "E0208";  // Ctrl-C during an evaluation
 inline constexpr const char* bad_json = "E0301";       // config.json problems
 }  // namespace code
 

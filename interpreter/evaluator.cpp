@@ -88,6 +88,9 @@ CostNode Evaluator::call(const CallSite& site, const std::vector<Value>& caller)
 
 CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& caller) {
     const Kernel& k = *site.kernel;
+    if (interrupt_ != nullptr && *interrupt_ != 0) {
+        fail(code::interrupted, site.span, "interrupted", "the session and its bindings are as they were");
+    }
     CostNode node;
     node.label = site.label;
     node.kernel = &k;

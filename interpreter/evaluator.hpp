@@ -6,6 +6,7 @@
 // of calls. Does not own names (resolved by the checker) or formatting (repl/ reports).
 #pragma once
 
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct Environment {
 
 class Evaluator {
 public:
+    // Evaluation polls this flag (set by a SIGINT handler) at every call and stops with
+    // "interrupted" when it is non-zero; null (the default) never interrupts.
+    static void set_interrupt_flag(const volatile std::sig_atomic_t* flag) { interrupt_ = flag; }
+
     Evaluator(const Program& program, Environment env) : program_(program), env_(std::move(env)) {}
 
     // Evaluates one call site (arguments in `caller` slots) into a cost tree. Throws CostiError.
@@ -49,6 +54,7 @@ private:
 
     const Program& program_;
     Environment env_;
+    static inline const volatile std::sig_atomic_t* interrupt_ = nullptr;
 };
 
 // Builds the environment of a model: runtime values from `overrides`, else the model's

@@ -2,6 +2,7 @@
 #include "repl/commands.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/suggest.hpp"
@@ -22,8 +23,10 @@ interp::Span CommandContext::span(Range r) const {
 
 void CommandContext::usage_error(Range r, const std::string& message) const {
     const Command* c = find_command(command_name);
-    std::string hint = c == nullptr ? "" : "usage: :" + std::string(c->name) + (c->usage.empty() ? "" : " " + std::string(c->usage));
-    throw CostiError(Diagnostic{repl_code::bad_arguments, span(r.empty() ? Range{r.begin, r.begin + 1} : r), message, hint, {}});
+    std::string hint =
+        c == nullptr ? "" : "usage: :" + std::string(c->name) + (c->usage.empty() ? "" : " " + std::string(c->usage));
+    throw CostiError(
+        Diagnostic{repl_code::bad_arguments, span(r.empty() ? Range{r.begin, r.begin + 1} : r), message, hint, {}});
 }
 
 namespace {
@@ -86,20 +89,26 @@ void point_at(CostiError& e, const Span& span) {
 
 std::string origin_name(Origin o) {
     switch (o) {
-        case Origin::declared: return "default";
-        case Origin::model: return "model";
-        case Origin::file: return "file";
-        case Origin::session: return "session";
+        case Origin::declared:
+            return "default";
+        case Origin::model:
+            return "model";
+        case Origin::file:
+            return "file";
+        case Origin::session:
+            return "session";
     }
     return "";
 }
 
-// Reads an optional non-negative integer argument (a depth).
-int depth_argument(const CommandContext& ctx, Range word) {
+// Reads a depth argument (a non-negative integer); `also` names what else the command takes.
+int depth_argument(const CommandContext& ctx, Range word, const std::string& also = "") {
     auto n = interp::Number::parse(ctx.text(word));
     auto v = n ? n->to_int64() : std::nullopt;
     // Deeper than any model nests; the bound only keeps the int conversion safe.
-    if (!v || *v < 0 || *v > 1000000) ctx.usage_error(word, "expected a depth (0, 1, 2, …) or 'exact', got '" + std::string(ctx.text(word)) + "'");
+    if (!v || *v < 0 || *v > 1000000) {
+        ctx.usage_error(word, "expected a depth (0, 1, 2, …)" + also + ", got '" + std::string(ctx.text(word)) + "'");
+    }
     return static_cast<int>(*v);
 }
 
@@ -134,8 +143,11 @@ void help_command(CommandContext& ctx) {
         const Command* c = find_command(name);
         if (c == nullptr) {
             auto best = suggest_command(name);
-            throw CostiError(Diagnostic{repl_code::unknown_command, ctx.span(ctx.args), "no command ':" + name + "'",
-                                        best ? "did you mean ':" + *best + "'?" : "commands: " + command_list(), {}});
+            throw CostiError(Diagnostic{repl_code::unknown_command,
+                                        ctx.span(ctx.args),
+                                        "no command ':" + name + "'",
+                                        best ? "did you mean ':" + *best + "'?" : "commands: " + command_list(),
+                                        {}});
         }
         ctx.out << ":" << c->name << (c->usage.empty() ? "" : " ") << c->usage << "\n  " << c->summary << "\n";
         if (!c->details.empty()) ctx.out << c->details;
@@ -144,7 +156,8 @@ void help_command(CommandContext& ctx) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : command_table()) {
-        rows.push_back({":" + std::string(c.name) + (c.usage.empty() ? "" : " " + std::string(c.usage)), std::string(c.summary)});
+        rows.push_back(
+            {":" + std::string(c.name) + (c.usage.empty() ? "" : " " + std::string(c.usage)), std::string(c.summary)});
     }
     ctx.out << intro << columns(rows, {}, 2) << outro;
 }
@@ -212,7 +225,7 @@ void show_command(CommandContext& ctx) {
         } else if (options.depth >= 0) {
             ctx.usage_error(w, ":show takes one depth");
         } else {
-            options.depth = depth_argument(ctx, w);
+            options.depth = depth_argument(ctx, w, " or 'exact'");
         }
     }
     if (ctx.ws.model() == nullptr) ctx.ws.no_model(ctx.span(ctx.name), ":show runs the model");
@@ -244,7 +257,8 @@ std::string signature(const interp::Kernel& k) {
 void kernels_command(CommandContext& ctx) {
     std::string filter(ctx.text(ctx.args));
     auto lower = [](std::string s) {
-        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         return s;
     };
     std::string needle = lower(filter);
@@ -262,12 +276,15 @@ void kernels_command(CommandContext& ctx) {
     std::sort(rows.begin(), rows.end());
     if (rows.empty()) {
         auto best = interp::closest(filter, all);
-        throw CostiError(Diagnostic{code::unknown_kernel, ctx.span(ctx.args), "no kernel name contains '" + filter + "'",
-                                    best ? "did you mean '" + *best + "'?" : "", {}});
+        throw CostiError(Diagnostic{code::unknown_kernel,
+                                    ctx.span(ctx.args),
+                                    "no kernel name contains '" + filter + "'",
+                                    best ? "did you mean '" + *best + "'?" : "",
+                                    {}});
     }
     ctx.out << columns(rows, {}, 0);
-    ctx.out << rows.size() << (rows.size() == 1 ? " kernel" : " kernels") << (filter.empty() ? "" : " matching '" + filter + "'")
-            << "; [optional parameters]\n";
+    ctx.out << rows.size() << (rows.size() == 1 ? " kernel" : " kernels")
+            << (filter.empty() ? "" : " matching '" + filter + "'") << "; [optional parameters]\n";
 }
 
 void bindings_command(CommandContext& ctx) {
@@ -279,7 +296,8 @@ void bindings_command(CommandContext& ctx) {
     std::vector<std::vector<std::string>> config;
     for (const auto& b : values) {
         std::vector<std::string> row{b.name, b.value.show(), origin_name(b.origin)};
-        if (!b.detail.empty()) row.push_back(b.origin == Origin::declared || b.origin == Origin::model ? "= " + b.detail : b.detail);
+        if (!b.detail.empty())
+            row.push_back(b.origin == Origin::declared || b.origin == Origin::model ? "= " + b.detail : b.detail);
         (b.name.rfind("config.", 0) == 0 ? config : runtime).push_back(std::move(row));
     }
     ctx.out << "runtime variables\n" << columns(runtime, {false, true}, 2);
@@ -339,20 +357,22 @@ const std::vector<Command>& command_table() {
         {"help", "?", "[COMMAND]", "this list, or more about one command", "", ArgumentKind::command, help_command},
         {"quit", "q", "", "leave the REPL (so does Ctrl-D on an empty line)", "", ArgumentKind::none, quit_command},
         {"load", "", "FILE", "load a .cost file, or a library model by name (:load gpt2)",
-         "  Its kernels and models join the session. The first model loaded becomes current.\n",
-         ArgumentKind::file, load_command},
+         "  Its kernels and models join the session. The first model loaded becomes current.\n", ArgumentKind::file,
+         load_command},
         {"model", "", "[NAME]", "the current model and the others known; or switch to NAME",
          "  Bindings stay when the model changes; :unset all drops them.\n", ArgumentKind::model, model_command},
         {"show", "", "[DEPTH] [exact]", "the model's breakdown under the current bindings",
          "  DEPTH levels of calls below the model (default: all); exact prints exact integers in the tree.\n",
          ArgumentKind::none, show_command},
-        {"json", "", "[DEPTH]", "the breakdown as JSON (as `costi run --format json`)", "", ArgumentKind::none, json_command},
+        {"json", "", "[DEPTH]", "the breakdown as JSON (as `costi run --format json`)", "", ArgumentKind::none,
+         json_command},
         {"explain", "", "[KERNEL | $KERNEL(ARGS)]", "a kernel's parameters, formulas, citation and cost",
          "  :explain F.linear                 its formulas, and its calls in the current model\n"
          "  :explain $F.linear(M = 1, K = 4096, N = 4096)   the cost of that call\n"
          "  :explain                          the model's entry kernel\n",
          ArgumentKind::kernel, explain_command},
-        {"kernels", "", "[FILTER]", "the kernels and aliases whose name contains FILTER", "", ArgumentKind::none, kernels_command},
+        {"kernels", "", "[FILTER]", "the kernels and aliases whose name contains FILTER", "", ArgumentKind::none,
+         kernels_command},
         {"bindings", "", "", "every runtime variable and config value with where it comes from; the lets",
          "  Origins: default (declared with `runtime`), model (the model file), file (a config.json),\n"
          "  session (bound here; :unset returns it to the model's value).\n",
@@ -360,7 +380,8 @@ const std::vector<Command>& command_table() {
         {"unset", "", "NAME… | all", "drop session bindings or lets: back to the model's values",
          "  :unset seq_len config.num_hidden_layers    :unset all (runtime and config; lets stay)\n",
          ArgumentKind::bound, unset_command},
-        {"sweep", "", "NAME in V1, V2, … | NAME in A..B [by *F | by +S]", "totals for each value of one variable",
+        {"sweep", "", "NAME in VALUES", "totals for each value of a runtime variable or config.KEY",
+         "  VALUES is a list (V1, V2, …) or a range (A..B, A..B by *F, A..B by +S):\n"
          "  :sweep seq_len in 512, 1024, 2048\n"
          "  :sweep seq_len in 512..32768 by *2           doubling: 512, 1024, …, 32768\n"
          "  :sweep batch_size in 8..64 by +8             (the step is +1 when no `by` is given)\n"
@@ -385,9 +406,12 @@ void unknown_command(const interp::SourceFile& input, Range head) {
     std::string name(head.of(input.text()));
     auto best = suggest_command(name);
     Span span{&input, static_cast<std::uint32_t>(head.begin - 1), static_cast<std::uint32_t>(head.end)};
-    throw CostiError(Diagnostic{repl_code::unknown_command, span, "unknown command ':" + name + "'",
-                                best ? "did you mean ':" + *best + "'?" : "commands: " + command_list() + " (:help explains them)",
-                                {}});
+    throw CostiError(
+        Diagnostic{repl_code::unknown_command,
+                   span,
+                   "unknown command ':" + name + "'",
+                   best ? "did you mean ':" + *best + "'?" : "commands: " + command_list() + " (:help explains them)",
+                   {}});
 }
 
 // What a declaration added, for the echo: new kernels, aliases, models, metrics, runtimes.
@@ -423,8 +447,8 @@ void report_definitions(const Inventory& before, const Workspace& ws, std::ostre
     auto runtimes = added(before.runtimes, after.runtimes);
     std::size_t total = kernels.size() + aliases.size() + models.size() + metrics.size() + runtimes.size();
     if (total > max_listed_definitions) {
-        out << "added " << kernels.size() << " kernels, " << aliases.size() << " aliases, " << models.size() << " models, "
-            << metrics.size() << " metrics, " << runtimes.size() << " runtime variables\n";
+        out << "added " << kernels.size() << " kernels, " << aliases.size() << " aliases, " << models.size()
+            << " models, " << metrics.size() << " metrics, " << runtimes.size() << " runtime variables\n";
     } else {
         for (const auto& n : metrics) out << "metric " << n << "\n";
         for (const auto& n : runtimes) out << "runtime " << n << "\n";
@@ -472,9 +496,11 @@ bool run_input(Workspace& ws, const interp::SourceFile& input, std::ostream& out
             auto expr = ws.parse(input, line.rest);
             Workspace::Answer a = ws.evaluate(*expr);
             if (a.call) {
-                throw CostiError(Diagnostic{code::type_error, expr->span,
+                throw CostiError(Diagnostic{code::type_error,
+                                            expr->span,
                                             "a kernel call has one value per metric, not a single value",
-                                            "evaluate the call on its own line to see its metrics", {}});
+                                            "evaluate the call on its own line to see its metrics",
+                                            {}});
             }
             ws.bind(name, a.value, span(line.head));
             out << name << " = " << show_value(a.value) << "\n";
@@ -494,7 +520,7 @@ bool run_input(Workspace& ws, const interp::SourceFile& input, std::ostream& out
                 for (const auto& c : a.call->cost) total.push_back(a.call->count * c);
                 out << report::metric_lines(ws.program(), total);
             } else {
-                out << show_value(a.value) << "\n";
+                out << show_value(a.value, a.unit) << "\n";
             }
             return false;
         }

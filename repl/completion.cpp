@@ -67,7 +67,7 @@ std::vector<std::string> files(const std::string& word) {
         if (!name.empty() && name[0] == '.') continue;
         bool is_dir = it->is_directory(ec);
         auto ext = it->path().extension();
-        if (is_dir || ext == ".cost" || ext == ".json") out.push_back(dir + name + (is_dir ? "/" : ""));
+        if (is_dir || ext == ".cost") out.push_back(dir + name + (is_dir ? "/" : ""));
     }
     return out;
 }
@@ -101,12 +101,9 @@ Completion complete(const Workspace& ws, const std::string& before) {
                 c.candidates = matching(names, word);
                 return c;
             }
-            case ArgumentKind::file: {
-                std::vector<std::string> all = files(word);
-                for (const auto& m : ws.program().models) all.push_back(m->name);
-                c.candidates = matching(all, word);
+            case ArgumentKind::file:
+                c.candidates = matching(files(word), word);
                 return c;
-            }
             case ArgumentKind::model: {
                 std::vector<std::string> names;
                 for (const auto& m : ws.program().models) names.push_back(m->name);

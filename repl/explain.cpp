@@ -52,7 +52,8 @@ std::string body(const interp::Program& prog, const Kernel& k) {
                 if (!c.with.empty()) {
                     line += " with (";
                     for (std::size_t i = 0; i < c.with.size(); ++i) {
-                        line += (i == 0 ? "" : ", ") + prog.runtimes[c.with[i].first].name + " = " + source_text(c.with[i].second.span);
+                        line += (i == 0 ? "" : ", ") + prog.runtimes[c.with[i].first].name + " = " +
+                                source_text(c.with[i].second.span);
                     }
                     line += ")";
                 }
@@ -132,8 +133,11 @@ void explain_command(CommandContext& ctx) {
             std::vector<std::string> names;
             for (const auto& [n, kernel] : ws.program().kernel_by_name) names.push_back(n);
             auto best = interp::closest(name, names);
-            throw CostiError(Diagnostic{interp::code::unknown_kernel, ctx.span(ctx.args), "unknown kernel '" + name + "'",
-                                        best ? "did you mean '" + *best + "'?" : ":kernels lists the kernels known", {}});
+            throw CostiError(Diagnostic{interp::code::unknown_kernel,
+                                        ctx.span(ctx.args),
+                                        "unknown kernel '" + name + "'",
+                                        best ? "did you mean '" + *best + "'?" : ":kernels lists the kernels known",
+                                        {}});
         }
         if (k->name != name) alias_note = name + " is an alias of " + k->name + "\n";
     }
@@ -164,7 +168,8 @@ void explain_command(CommandContext& ctx) {
             return;
         }
     }
-    bool needs_arguments = std::any_of(k->params.begin(), k->params.end(), [](const auto& p) { return !p.default_value; });
+    bool needs_arguments =
+        std::any_of(k->params.begin(), k->params.end(), [](const auto& p) { return !p.default_value; });
     if (needs_arguments) {
         out << (ws.model() != nullptr ? "not called by model " + ws.model()->name + "; f" : "F")
             << "or its cost, give arguments: :explain $" << k->name << "(" << k->params.front().name << " = …, …)\n";

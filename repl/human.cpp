@@ -9,8 +9,8 @@ using interp::Number;
 static std::string scientific(const Number& n, const std::string& unit) {
     Number mag = n.abs().floor();
     int exp = static_cast<int>(mag.to_string().size()) - 1;
-    Number p10(1);
-    for (int i = 0; i < exp; ++i) p10 *= Number(10);
+    Number p10;
+    Number::power(Number(10), Number(exp), p10);
     std::string m = Number::divide(n, p10)->to_fixed(3);
     while (m.back() == '0') m.pop_back();
     if (m.back() == '.') m.pop_back();

@@ -7,9 +7,15 @@ namespace costi::repl {
 
 namespace {
 
-bool ident_first(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool ident_other(char c) { return ident_first(c) || (c >= '0' && c <= '9'); }
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool ident_first(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool ident_other(char c) {
+    return ident_first(c) || (c >= '0' && c <= '9');
+}
+bool space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Calls f(i, depth) for every byte of [begin, end) that is code (not in a string or a
 // comment); depth counts the brackets open before byte i.
@@ -46,7 +52,8 @@ std::size_t skip_identifier(std::string_view text, std::size_t i) {
 }
 
 // The statement keywords that start a declaration of the language.
-constexpr std::array<std::string_view, 6> declaration_keywords = {"kernel", "alias", "metric", "runtime", "import", "model"};
+constexpr std::array<std::string_view, 6> declaration_keywords = {"kernel",  "alias",  "metric",
+                                                                  "runtime", "import", "model"};
 
 }  // namespace
 
@@ -174,7 +181,8 @@ bool is_qualified_name(std::string_view s) {
     std::size_t start = 0;
     for (;;) {
         std::size_t dot = s.find('.', start);
-        if (!is_identifier(s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start))) return false;
+        if (!is_identifier(s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start)))
+            return false;
         if (dot == std::string_view::npos) return true;
         start = dot + 1;
     }

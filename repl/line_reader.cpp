@@ -22,8 +22,12 @@ namespace {
 volatile std::sig_atomic_t interrupt_flag = 0;
 volatile std::sig_atomic_t resize_flag = 0;
 
-extern "C" void on_sigint(int) { interrupt_flag = 1; }
-extern "C" void on_sigwinch(int) { resize_flag = 1; }
+extern "C" void on_sigint(int) {
+    interrupt_flag = 1;
+}
+extern "C" void on_sigwinch(int) {
+    resize_flag = 1;
+}
 
 // The history keeps this many lines: enough for weeks of exploring, small enough that
 // rewriting the file after every line stays instant.
@@ -182,6 +186,9 @@ LineReader::LineReader(Completer completer, const std::string& history_path) {
     el_set(ed->el, EL_CLIENTDATA, ed.get());
     el_set(ed->el, EL_EDITOR, "emacs");
     el_set(ed->el, EL_SIGNAL, 0);  // signals are ours: see read_char
+    // While a line is edited, Ctrl-C must not make the terminal throw away what was typed
+    // after it or the prompt printed after it: read_char ends the line instead.
+    el_set(ed->el, EL_SETTY, "-d", "+noflsh", nullptr);
     el_set(ed->el, EL_PROMPT, &Editor::prompt_of);
     el_set(ed->el, EL_GETCFN, &Editor::read_char);
     el_set(ed->el, EL_ADDFN, "costi-complete", "complete a command, name, config key or kernel", &Editor::complete);
@@ -206,7 +213,13 @@ LineReader::~LineReader() {
     sigaction(SIGWINCH, &editor_->old_winch, nullptr);
 }
 
-bool LineReader::interactive() const { return editor_ != nullptr; }
+bool LineReader::interactive() const {
+    return editor_ != nullptr;
+}
+
+const volatile std::sig_atomic_t* LineReader::interrupt_flag_address() {
+    return &interrupt_flag;
+}
 
 bool LineReader::take_interrupt() {
     bool was = interrupt_flag != 0;
@@ -251,7 +264,8 @@ void LineReader::remember(const std::string& line) {
 
 std::string default_history_path() {
     if (const char* p = std::getenv("COSTI_HISTORY"); p != nullptr && *p != '\0') return p;
-    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return std::string(home) + "/.costi_history";
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+        return std::string(home) + "/.costi_history";
     return "";
 }
 

@@ -7,6 +7,7 @@
 // scripted. Does not own what a line means (commands) or what completes (completion).
 #pragma once
 
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,6 +48,8 @@ public:
 
     // Set by SIGINT (installed for interactive sessions); cleared before each read.
     static bool take_interrupt();
+    // The flag itself, for the evaluator to poll during a long evaluation.
+    static const volatile std::sig_atomic_t* interrupt_flag_address();
 
 private:
     struct Editor;

@@ -21,13 +21,13 @@ std::size_t width(const std::string& s) {
 
 }  // namespace
 
-std::string show_value(const interp::Value& v) {
+std::string show_value(const interp::Value& v, const std::string& unit) {
     if (!v.is_number()) return v.show();
     std::string exact = v.num.to_string();
     if (v.num.bit_size() > max_compact_bits) return exact;
     bool small_integer = v.num.is_integer() && v.num.abs() < interp::Number(10000);
     if (small_integer) return exact;
-    std::string approx = report::compact(v.num, "");
+    std::string approx = report::compact(v.num, unit);
     return approx == exact ? exact : exact + "  (" + approx + ")";
 }
 
@@ -39,7 +39,8 @@ std::string runtime_summary(const interp::Program& program, const interp::Enviro
     return out;
 }
 
-std::string columns(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right, std::size_t indent) {
+std::string columns(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
+                    std::size_t indent) {
     std::vector<std::size_t> w;
     for (const auto& r : rows) {
         if (w.size() < r.size()) w.resize(r.size(), 0);

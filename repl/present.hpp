@@ -12,8 +12,9 @@
 
 namespace costi::repl {
 
-// "42", "1700379337088  (1.7 T)", "3/2  (1.5)", "\"silu\"": exact first, compact beside.
-std::string show_value(const interp::Value& v);
+// "42", "1700379337088  (1.7 T)", "3/2  (1.5)", "\"silu\"": exact first, compact beside
+// (with the metric's unit, "17.52 GB", when there is one).
+std::string show_value(const interp::Value& v, const std::string& unit = "");
 
 // "batch_size=1  seq_len=4  …": the runtime values an answer was computed under.
 std::string runtime_summary(const interp::Program& program, const interp::Environment& env);

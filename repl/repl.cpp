@@ -76,7 +76,8 @@ bool start(Workspace& ws, const Args& args) {
                 ws.select_model("");
             } catch (const interp::CostiError& e) {
                 const auto& d = e.diagnostics().front();
-                std::cout << "note: " << args.file << ": " << d.message << (d.hint.empty() ? "" : "; " + d.hint) << "\n";
+                std::cout << "note: " << args.file << ": " << d.message << (d.hint.empty() ? "" : "; " + d.hint)
+                          << "\n";
             }
         }
         return true;
@@ -118,11 +119,6 @@ int main(const std::vector<std::string>& argv) {
     Args args;
     for (std::size_t i = 0; i < argv.size(); ++i) {
         const std::string& a = argv[i];
-        auto value = [&](const char* what) -> std::optional<std::string> {
-            if (i + 1 >= argv.size()) return std::nullopt;
-            (void)what;
-            return argv[++i];
-        };
         if (a == "--help" || a == "-h") {
             std::cout << usage;
             return 0;
@@ -130,10 +126,10 @@ int main(const std::vector<std::string>& argv) {
         if (a == "--echo") {
             args.echo = true;
         } else if (a == "--config" || a == "--model") {
-            auto v = value(a.c_str());
-            if (!v) return misuse(a + (a == "--config" ? " needs a config.json path" : " needs a model name"));
-            (a == "--config" ? args.config_json : args.model) = *v;
-        } else if (a.rfind("-", 0) == 0 && a.size() > 1) {
+            if (i + 1 >= argv.size())
+                return misuse(a + (a == "--config" ? " needs a config.json path" : " needs a model name"));
+            (a == "--config" ? args.config_json : args.model) = argv[++i];
+        } else if (a.rfind('-', 0) == 0 && a.size() > 1) {
             return misuse("unknown option '" + a + "'");
         } else if (args.file.empty()) {
             args.file = a;
@@ -142,11 +138,14 @@ int main(const std::vector<std::string>& argv) {
         }
     }
     if (!args.file.empty() && !args.config_json.empty()) return misuse("give either a FILE or --config, not both");
-    if (!args.model.empty() && args.file.empty()) return misuse("--model chooses among the models of FILE; give a FILE");
+    if (!args.model.empty() && args.file.empty())
+        return misuse("--model chooses among the models of FILE; give a FILE");
 
     Workspace ws;
     if (!start(ws, args)) return 1;
     LineReader reader([&ws](const std::string& before) { return complete(ws, before); }, default_history_path());
+    // Ctrl-C during an evaluation stops it with "interrupted"; the session stays as it was.
+    if (reader.interactive()) interp::Evaluator::set_interrupt_flag(LineReader::interrupt_flag_address());
     if (reader.interactive()) {
         std::cout << "costi repl — " << (ws.model() != nullptr ? "model " + ws.model()->name : std::string("no model"))
                   << ". :help lists the commands, :quit leaves.\n";
@@ -177,22 +176,27 @@ int main(const std::vector<std::string>& argv) {
             break;
         }
         ++line_no;
+        if (args.echo && !reader.interactive()) std::cout << prompt << line << "\n";
         // A :command never continues an expression or a declaration, so it ends an input
         // left open (which then reports what is unclosed): `:quit` always works.
-        if (!pending.empty() && line.find_first_not_of(" \t") != std::string::npos && line[line.find_first_not_of(" \t")] == ':') {
+        if (!pending.empty() && line.find_first_not_of(" \t") != std::string::npos &&
+            line[line.find_first_not_of(" \t")] == ':') {
             had_error |= !handle(ws, input_start, std::move(pending), quit);
             pending.clear();
             if (quit) break;
         }
         if (pending.empty()) input_start = line_no;
-        if (args.echo && !reader.interactive()) std::cout << prompt << line << "\n";
         reader.remember(line);
         pending += line;
         pending += '\n';
         if (pending.size() > max_input_bytes) {
             std::cout.flush();
-            std::cerr << "<repl:" << input_start << ">: error: input longer than " << (max_input_bytes >> 20)
-                      << " MiB dropped [E0403]\n";
+            std::cerr << interp::render({repl_code::too_long,
+                                         {},
+                                         "the input that began on line " + std::to_string(input_start) +
+                                             " is longer than 1 MiB; it was dropped",
+                                         "is a ( or { left open?",
+                                         {}});
             pending.clear();
             had_error = true;
             continue;
@@ -201,6 +205,7 @@ int main(const std::vector<std::string>& argv) {
         std::string input = std::move(pending);
         pending.clear();
         if (is_blank(input)) continue;
+        (void)LineReader::take_interrupt();  // a Ctrl-C typed before now is not for this input
         had_error |= !handle(ws, input_start, std::move(input), quit);
     }
     std::cout.flush();

@@ -22,17 +22,25 @@ Value value_of(CommandContext& ctx, Range r, bool number) {
     auto expr = ctx.ws.parse(ctx.input, r);
     Workspace::Answer a = ctx.ws.evaluate(*expr);
     if (a.call) {
-        throw CostiError(Diagnostic{interp::code::type_error, ctx.span(r), "a kernel call has one value per metric, not a single value", "", {}});
+        throw CostiError(Diagnostic{interp::code::type_error,
+                                    ctx.span(r),
+                                    "a kernel call has one value per metric, not a single value",
+                                    "",
+                                    {}});
     }
     if (number && !a.value.is_number()) {
-        throw CostiError(Diagnostic{interp::code::type_error, ctx.span(r), "expected a number, got " + a.value.show(), "", {}});
+        throw CostiError(
+            Diagnostic{interp::code::type_error, ctx.span(r), "expected a number, got " + a.value.show(), "", {}});
     }
     return a.value;
 }
 
 [[noreturn]] void too_many(const CommandContext& ctx, Range r) {
-    throw CostiError(Diagnostic{repl_code::too_long, ctx.span(r), "a sweep takes at most " + std::to_string(max_points) + " values",
-                                "use a coarser step, e.g. `by *2`", {}});
+    throw CostiError(Diagnostic{repl_code::too_long,
+                                ctx.span(r),
+                                "a sweep takes at most " + std::to_string(max_points) + " values",
+                                "use a coarser step, e.g. `by *2`",
+                                {}});
 }
 
 }  // namespace
@@ -72,7 +80,8 @@ void sweep_command(CommandContext& ctx) {
             op = text[step_r.begin];
             step = value_of(ctx, trim(text, {step_r.begin + 1, step_r.end}), true).num;
         }
-        if (op == '+' && step.sign() <= 0) ctx.usage_error(step_r, "the step must be positive, got " + step.to_string());
+        if (op == '+' && step.sign() <= 0)
+            ctx.usage_error(step_r, "the step must be positive, got " + step.to_string());
         if (op == '*' && (step <= Number(1) || start.sign() <= 0)) {
             ctx.usage_error(step_r, "a multiplying range needs a factor above 1 and a start above 0");
         }

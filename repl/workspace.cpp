@@ -39,6 +39,11 @@ void mark(const interp::CExpr& e, std::size_t metrics, std::vector<bool>& need, 
         }
     }
     for (const auto& a : e.args) mark(a, metrics, need, metric_use, metric_index);
+    if (e.call) {
+        for (const auto& a : e.call->args) {
+            if (a) mark(*a, metrics, need, metric_use, metric_index);
+        }
+    }
 }
 
 bool is_reserved(const std::string& name) {
@@ -114,13 +119,9 @@ void Workspace::restore_spans(CostiError& e) const {
 }
 
 void Workspace::refresh_model() {
-    model_ = nullptr;
-    if (!json_path_.empty()) {
-        // A config.json model points at a kernel of the program a load has just replaced.
-        model_ = &session_.model_from_config_json(json_path_);
-    } else if (!model_name_.empty()) {
-        model_ = &session_.pick_model(model_name_);
-    }
+    // A model of a .cost file lives in the Program a load replaces: find it again by name.
+    // A config.json model belongs to the Session, which points it at the new Program.
+    if (json_path_.empty()) model_ = model_name_.empty() ? nullptr : &session_.pick_model(model_name_);
 }
 
 std::vector<std::string> Workspace::load_file(const std::string& path) {
@@ -161,7 +162,8 @@ void Workspace::no_model(const Span& at, const std::string& what) const {
     std::vector<std::string> names;
     for (const auto& m : program().models) names.push_back(m->name);
     fail(code::bad_model, at, what + ", but no model is loaded",
-         names.empty() ? "load one with :load FILE (e.g. :load gpt2)" : "choose one with :model NAME (models known here: " + join(names) + ")");
+         names.empty() ? "load one with :load FILE (e.g. :load gpt2)"
+                       : "choose one with :model NAME (models known here: " + join(names) + ")");
 }
 
 interp::Environment Workspace::environment() const {
@@ -199,7 +201,8 @@ interp::Overrides Workspace::with_binding(const std::string& name, const Value& 
             std::string hint;
             bool is_let = std::any_of(lets_.begin(), lets_.end(), [&](const Let& l) { return l.name == name; });
             if (prog.find_metric(name)) {
-                hint = "'" + name + "' is a metric: the model computes it; bind runtime variables or config values instead";
+                hint = "'" + name +
+                       "' is a metric: the model computes it; bind runtime variables or config values instead";
             } else if (is_let) {
                 hint = "'" + name + "' is a let of this session: redefine it with `let " + name + " = …`";
             } else if (auto best = interp::closest(name, names)) {
@@ -207,11 +210,13 @@ interp::Overrides Workspace::with_binding(const std::string& name, const Value& 
             } else if (prog.config_id.count(name) != 0) {
                 hint = "config values are bound as config." + name + " = …";
             } else {
-                hint = "runtime variables: " + join(names) + "; to name a value of your own, write `let " + name + " = …`";
+                hint =
+                    "runtime variables: " + join(names) + "; to name a value of your own, write `let " + name + " = …`";
             }
             fail(code::not_runtime, at, "'" + name + "' is not a runtime variable", hint);
         }
-        if (!value.is_number()) fail(code::type_error, at, "runtime variable '" + name + "' must be a number, got " + value.show());
+        if (!value.is_number())
+            fail(code::type_error, at, "runtime variable '" + name + "' must be a number, got " + value.show());
         std::erase_if(ov.runtime, [&](const auto& e) { return e.first == name; });
         ov.runtime.emplace_back(name, value);
     }
@@ -256,10 +261,12 @@ bool Workspace::unset(const std::string& name, const Span& at) {
 Value Workspace::define_let(const std::string& name, interp::ast::ExprPtr expr, const Span& at) {
     const interp::Program& prog = program();
     if (prog.find_runtime(name)) {
-        fail(code::duplicate_local, at, "'" + name + "' is a runtime variable", "bind it with `" + name + " = …`; a let names a value of its own");
+        fail(code::duplicate_local, at, "'" + name + "' is a runtime variable",
+             "bind it with `" + name + " = …`; a let names a value of its own");
     }
     if (prog.find_metric(name)) {
-        fail(code::duplicate_local, at, "'" + name + "' is a metric: it names the model's total", "choose another name for the let");
+        fail(code::duplicate_local, at, "'" + name + "' is a metric: it names the model's total",
+             "choose another name for the let");
     }
     if (is_reserved(name)) fail(code::syntax, at, "'" + name + "' is a keyword and cannot name a let");
     auto saved = lets_;
@@ -295,10 +302,6 @@ Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::option
     std::size_t visible = std::min(visible_lets.value_or(lets_.size()), lets_.size());
     interp::Program& prog = session_.program();
     interp::CExpr c = interp::compile_expression(prog, expr, {scope_names(visible)});
-    if (c.kind == interp::CExpr::Kind::call) {
-        interp::Evaluator ev(prog, environment());
-        return {{}, ev.call(*c.call, {})};
-    }
     // Only what the expression reads is computed: the lets it uses (and theirs), and the
     // model's totals when it names a metric.
     std::size_t metrics = prog.metrics.size();
@@ -316,7 +319,8 @@ Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::option
     interp::Environment env = environment();
     std::vector<Value> locals(metrics + visible);
     if (metric_use) {
-        if (model_ == nullptr) no_model(*metric_use, "'" + prog.metrics[metric_index].name + "' is the current model's total");
+        if (model_ == nullptr)
+            no_model(*metric_use, "'" + prog.metrics[metric_index].name + "' is the current model's total");
         interp::CostNode root = session_.run(*model_, overrides_);
         for (std::size_t m = 0; m < metrics; ++m) locals[m] = Value::of(root.count * root.cost[m]);
     }
@@ -324,7 +328,9 @@ Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::option
     for (std::size_t i = 0; i < visible; ++i) {
         if (compiled[i]) locals[metrics + i] = ev.value(*compiled[i], locals);
     }
-    return {ev.value(c, locals), std::nullopt};
+    if (c.kind == interp::CExpr::Kind::call) return {{}, ev.call(*c.call, locals), ""};
+    std::string unit = c.kind == interp::CExpr::Kind::local && c.index < metrics ? prog.metrics[c.index].unit : "";
+    return {ev.value(c, locals), std::nullopt, unit};
 }
 
 interp::CallSite Workspace::compile_call(const interp::ast::Expr& call) {
@@ -372,9 +378,10 @@ std::vector<BoundValue> Workspace::bound_values() const {
         std::string files;
         for (const auto& [path, span] : model_->config_files) files += (files.empty() ? "" : ", ") + path;
         bool from_json = !json_path_.empty();
-        for (const auto& [key, v] : session_.model_config(*model_)) {
+        for (const auto& entry : session_.model_config(*model_)) {
+            const std::string& key = entry.first;
             BoundValue& b = slot(key);
-            b.value = v;
+            b.value = entry.second;
             bool in_block = !from_json && std::any_of(model_->config.begin(), model_->config.end(),
                                                       [&](const auto& e) { return e.first == key; });
             b.origin = in_block ? Origin::model : Origin::file;

@@ -35,7 +35,7 @@ struct BoundValue {
     std::string name;     // "seq_len", "config.hidden_size"
     interp::Value value;  // absent for a config key no one sets
     Origin origin = Origin::declared;
-    std::string detail;   // the default's formula, the file a config value comes from, …
+    std::string detail;  // the default's formula, the file a config value comes from, …
 };
 
 class Workspace {
@@ -72,7 +72,8 @@ public:
     const interp::Overrides& overrides() const { return overrides_; }
     // The overrides with `name` (a runtime variable or config.KEY) bound to `value`, checked
     // like a binding. Throws CostiError at `where`.
-    interp::Overrides with_binding(const std::string& name, const interp::Value& value, const interp::Span& where) const;
+    interp::Overrides with_binding(const std::string& name, const interp::Value& value,
+                                   const interp::Span& where) const;
     void bind(const std::string& name, const interp::Value& value, const interp::Span& where);
     // Removes a session binding or let; false when `name` is valid but not bound.
     bool unset(const std::string& name, const interp::Span& where);
@@ -95,6 +96,7 @@ public:
     struct Answer {
         interp::Value value;
         std::optional<interp::CostNode> call;
+        std::string unit;  // the metric's unit ("B") when the expression is just a metric's name
     };
     // Evaluates an expression with the metrics (the model's totals) and the first
     // `visible_lets` lets in scope (all when omitted). Throws CostiError.
@@ -115,7 +117,7 @@ private:
     std::unordered_map<const interp::SourceFile*, const interp::SourceFile*> copies_;  // parse copy -> input
     std::string model_name_;  // empty: no model, or the config.json model
     std::string json_path_;
-    const interp::Model* model_ = nullptr;  // re-found by name after every load (loads recheck)
+    const interp::Model* model_ = nullptr;  // re-found after every load (a load rechecks)
     interp::Overrides overrides_;
     std::vector<Let> lets_;
 };
