@@ -143,7 +143,7 @@ public:
                 }
                 c.kind = CExpr::Kind::call;
                 // Arguments see the same names as the expression (REPL lets and totals).
-                c.call = std::make_shared<CallSite>(compile_call(*e.call, Scope{scope.locals, scope.visible, false, ""}, nullptr));
+                c.call = std::make_shared<CallSite>(compile_call(*e.call, Scope{scope.locals, scope.visible, false, ""}));
                 c.call->label = e.call->kernel;
                 return c;
             }
@@ -201,7 +201,7 @@ public:
     }
 
     // Resolves `$Name(k = v, …)` against the callee's parameters.
-    CallSite compile_call(const ast::Call& call, const Scope& scope, const std::string* caller) {
+    CallSite compile_call(const ast::Call& call, const Scope& scope) {
         CallSite site;
         site.span = call.span;
         const Kernel* k = prog_.find_kernel(call.kernel);
@@ -264,7 +264,6 @@ public:
                       "$" + k->name + " declares it at " + at(k->params[i].span) + " without a default");
             }
         }
-        (void)caller;
         return site;
     }
 
@@ -421,7 +420,7 @@ public:
                         error(code::duplicate_local, s.name_span, "label '" + s.name + "' is used twice in $" + k.name,
                               "the other one is at " + at(it->second));
                     }
-                    CallSite site = compile_call(s.call, scope, &k.name);
+                    CallSite site = compile_call(s.call, scope);
                     site.label = s.name;
                     if (s.count) site.count = compile(*s.count, scope);
                     for (const auto& w : s.with) {
@@ -483,7 +482,7 @@ public:
                 model->doc = md.doc;
                 model->source = md.source;
                 Scope scope{nullptr, 0, false, ""};
-                model->entry = compile_call(md.entry, scope, nullptr);
+                model->entry = compile_call(md.entry, scope);
                 model->entry.label = md.name;
                 for (const auto& cf : md.config_files) model->config_files.emplace_back(cf.path, cf.span);
                 for (const auto& b : md.config) {

@@ -171,7 +171,6 @@ Environment model_environment(const Program& program, const Model& model,
         if (it != program.config_id.end()) env.config[it->second] = v;
     }
     env.runtime.assign(program.runtimes.size(), Value{});
-    Evaluator ev(program, env);
     std::vector<Value> none;
     for (std::uint32_t i = 0; i < program.runtimes.size(); ++i) {
         const CExpr* chosen = &program.runtimes[i].default_value;

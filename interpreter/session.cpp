@@ -199,11 +199,15 @@ Environment Session::base_environment(const Overrides& overrides) const {
 }
 
 CostNode Session::run(const Model& model, const Overrides& overrides) const {
+    return run_in(model, environment(model, overrides));
+}
+
+CostNode Session::run_in(const Model& model, Environment env) const {
     if (model.entry.kernel == nullptr) {
         throw CostiError(
             Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
     }
-    Evaluator ev(*program_, environment(model, overrides));
+    Evaluator ev(*program_, std::move(env));
     try {
         return ev.call(model.entry, {});
     } catch (CostiError& e) {

@@ -55,6 +55,8 @@ public:
 
     // Evaluates a model. Throws CostiError with the chain ending in "model NAME".
     CostNode run(const Model& model, const Overrides& overrides) const;
+    // Evaluates a model in an environment from environment(model, …).
+    CostNode run_in(const Model& model, Environment env) const;
 
 private:
     void recheck(std::size_t modules_before);

@@ -195,10 +195,10 @@ int run_command(const std::vector<std::string>& args) {
     try {
         const interp::Model& model =
             ra.config_json.empty() ? session.pick_model(ra.model) : session.model_from_config_json(ra.config_json);
-        interp::CostNode root = session.run(model, ra.overrides);
+        interp::Environment env = session.environment(model, ra.overrides);
+        interp::CostNode root = session.run_in(model, env);
         report::RunInfo info;
         info.model = model.name;
-        interp::Environment env = session.environment(model, ra.overrides);
         for (std::size_t i = 0; i < session.program().runtimes.size(); ++i) {
             info.runtime.emplace_back(session.program().runtimes[i].name, env.runtime[i]);
         }
