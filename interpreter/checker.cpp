@@ -364,11 +364,12 @@ public:
         for (const auto& s : kd.body) {
             Scope scope{&k.local_names, k.local_names.size(), false, ""};
             switch (s.kind) {
+                // A kernel may model code from several files: every citation is kept, in order.
                 case ast::StmtKind::source:
-                    k.source = s.text;
+                    k.source += (k.source.empty() ? "" : "; ") + s.text;
                     break;
                 case ast::StmtKind::doc:
-                    k.doc = s.text;
+                    k.doc += (k.doc.empty() ? "" : " ") + s.text;
                     break;
                 case ast::StmtKind::require: {
                     auto index = static_cast<std::uint32_t>(k.requirements.size());

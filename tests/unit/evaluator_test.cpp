@@ -144,6 +144,16 @@ TEST(Evaluator, EvaluationErrorsListTheCallChainInnermostFirst) {
     }
 }
 
+TEST(Evaluator, EverySourceCitationIsKept) {
+    costi::interp::Session s;
+    s.load_text("<src>", std::string(costi::test::prelude) +
+                             "kernel K { source \"a.py:1-2 @ x\"\n source \"b.py:3-4 @ y\"\n doc \"one\"\n doc \"two\" }");
+    const auto* k = s.program().find_kernel("K");
+    ASSERT_NE(k, nullptr);
+    EXPECT_EQ(k->source, "a.py:1-2 @ x; b.py:3-4 @ y");
+    EXPECT_EQ(k->doc, "one two");
+}
+
 TEST(Evaluator, TreeKeepsChildrenInSourceOrderWithCounts) {
     costi::interp::Session s;
     s.load_text(
