@@ -32,7 +32,7 @@ template <> inline constexpr const char* errors::message<conjunction> = "expecte
 template <> inline constexpr const char* errors::message<disjunction> = "expected an operand";
 template <> inline constexpr const char* errors::message<kw_then> = "expected 'then' in 'if … then … else …'";
 template <> inline constexpr const char* errors::message<kw_else> = "expected 'else' in 'if … then … else …'";
-template <> inline constexpr const char* errors::message<string_lit> = "expected a string in double quotes";
+template <> inline constexpr const char* errors::message<string_lit> = "expected a string in quotes: \"…\"";
 template <> inline constexpr const char* errors::message<name> = "expected a name";
 template <> inline constexpr const char* errors::message<call> = "expected a kernel call such as $F.linear(M = 1, K = 2, N = 3)";
 template <> inline constexpr const char* errors::message<child_call> = "expected a kernel call: `$Kernel(…)` or `repeat COUNT $Kernel(…)`";
