@@ -83,7 +83,15 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
 }
 
 CostNode Evaluator::call(const CallSite& site, const std::vector<Value>& caller) {
+    keep_tree_ = true;
     return invoke(site, caller);
+}
+
+CostNode Evaluator::totals(const CallSite& site, const std::vector<Value>& caller) {
+    keep_tree_ = false;
+    CostNode root = invoke(site, caller);
+    keep_tree_ = true;
+    return root;
 }
 
 CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& caller) {
@@ -149,7 +157,7 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
                 case Step::Kind::child: {
                     CostNode child = invoke(k.children[step.index], locals);
                     for (std::size_t m = 0; m < node.cost.size(); ++m) node.cost[m] += child.count * child.cost[m];
-                    node.children.push_back(std::move(child));
+                    if (keep_tree_) node.children.push_back(std::move(child));
                     break;
                 }
             }

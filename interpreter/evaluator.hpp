@@ -42,6 +42,10 @@ public:
     // Evaluates one call site (arguments in `caller` slots) into a cost tree. Throws CostiError.
     CostNode call(const CallSite& site, const std::vector<Value>& caller);
 
+    // The same evaluation keeping only the root's cost (no children): what sweeps and
+    // expressions on totals need. Throws CostiError.
+    CostNode totals(const CallSite& site, const std::vector<Value>& caller);
+
     // Evaluates an expression over `locals`. Throws CostiError.
     Value value(const CExpr& e, const std::vector<Value>& locals);
 
@@ -54,6 +58,7 @@ private:
 
     const Program& program_;
     Environment env_;
+    bool keep_tree_ = true;
     static inline const volatile std::sig_atomic_t* interrupt_ = nullptr;
 };
 

@@ -202,14 +202,22 @@ CostNode Session::run(const Model& model, const Overrides& overrides) const {
     return run_in(model, environment(model, overrides));
 }
 
+CostNode Session::totals(const Model& model, const Overrides& overrides) const {
+    return run_in(model, environment(model, overrides), false);
+}
+
 CostNode Session::run_in(const Model& model, Environment env) const {
+    return run_in(model, std::move(env), true);
+}
+
+CostNode Session::run_in(const Model& model, Environment env, bool keep_tree) const {
     if (model.entry.kernel == nullptr) {
         throw CostiError(
             Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
     }
     Evaluator ev(*program_, std::move(env));
     try {
-        return ev.call(model.entry, {});
+        return keep_tree ? ev.call(model.entry, {}) : ev.totals(model.entry, {});
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;

@@ -57,9 +57,12 @@ public:
     CostNode run(const Model& model, const Overrides& overrides) const;
     // Evaluates a model in an environment from environment(model, …).
     CostNode run_in(const Model& model, Environment env) const;
+    // Like run(), keeping only the root's cost (no tree): for sweeps and totals.
+    CostNode totals(const Model& model, const Overrides& overrides) const;
 
 private:
     void recheck(std::size_t modules_before);
+    CostNode run_in(const Model& model, Environment env, bool keep_tree) const;
 
     SourceSet sources_;
     Loader loader_;

@@ -106,7 +106,7 @@ void sweep_command(CommandContext& ctx) {
         interp::Overrides ov = ws.with_binding(name, v, ctx.span(name_r));
         interp::CostNode root;
         try {
-            root = ws.run(ov);
+            root = ws.totals(ov);
         } catch (CostiError& e) {
             for (auto& d : e.diagnostics()) d.chain.push_back({"sweep " + name + " = " + v.show(), ctx.span(r)});
             throw;

@@ -175,6 +175,11 @@ interp::CostNode Workspace::run(const interp::Overrides& overrides) const {
     return session_.run(*model_, overrides);
 }
 
+interp::CostNode Workspace::totals(const interp::Overrides& overrides) const {
+    if (model_ == nullptr) no_model({}, "this needs a model to run");
+    return session_.totals(*model_, overrides);
+}
+
 interp::Overrides Workspace::with_binding(const std::string& name, const Value& value, const Span& at) const {
     interp::Overrides ov = overrides_;
     const interp::Program& prog = program();
@@ -321,7 +326,7 @@ Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::option
     if (metric_use) {
         if (model_ == nullptr)
             no_model(*metric_use, "'" + prog.metrics[metric_index].name + "' is the current model's total");
-        interp::CostNode root = session_.run(*model_, overrides_);
+        interp::CostNode root = session_.totals(*model_, overrides_);
         for (std::size_t m = 0; m < metrics; ++m) locals[m] = Value::of(root.count * root.cost[m]);
     }
     interp::Evaluator ev(prog, std::move(env));

@@ -90,6 +90,8 @@ public:
     interp::Environment environment() const;
     // Runs the model under the current bindings (or `overrides`). Throws CostiError.
     interp::CostNode run() const { return run(overrides_); }
+    // The current model's totals only (no tree): sweeps and expressions on totals.
+    interp::CostNode totals(const interp::Overrides& overrides) const;
     interp::CostNode run(const interp::Overrides& overrides) const;
 
     // An evaluated input: a value, or a kernel call's cost tree.

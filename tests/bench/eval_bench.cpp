@@ -22,6 +22,22 @@ static void evaluate(benchmark::State& state, const char* file) {
     }
 }
 BENCHMARK_CAPTURE(evaluate, llama_3_8b, "llama-3-8b.cost");
+
+// What a sweep point costs: the totals only, no tree.
+static void totals(benchmark::State& state, const char* file) {
+    Session s;
+    s.load_file(models + file);
+    const Model& m = s.pick_model("");
+    std::int64_t seq = 1;
+    for (auto _ : state) {
+        Overrides o;
+        o.runtime.emplace_back("seq_len", Value::of(seq));
+        seq = seq % 8192 + 1;
+        benchmark::DoNotOptimize(s.totals(m, o));
+    }
+}
+BENCHMARK_CAPTURE(totals, llama_3_8b, "llama-3-8b.cost");
+BENCHMARK_CAPTURE(totals, deepseek_v3, "deepseek-v3.cost");
 BENCHMARK_CAPTURE(evaluate, deepseek_v3, "deepseek-v3.cost");
 
 static void load_and_check(benchmark::State& state) {
