@@ -12,18 +12,6 @@ namespace costi::interp {
 
 namespace {
 
-std::string at(const Span& s) {
-    if (s.file == nullptr) return "<built-in>";
-    LineCol lc = s.file->line_col(s.begin);
-    return s.file->name() + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.col);
-}
-
-std::string join(const std::vector<std::string>& xs) {
-    std::string out;
-    for (const auto& x : xs) out += (out.empty() ? "" : ", ") + x;
-    return out;
-}
-
 class Checker {
 public:
     explicit Checker(Program& prog) : prog_(prog) {}
@@ -40,7 +28,7 @@ public:
         auto [it, added] = seen.emplace(name, span);
         if (!added) {
             error(code::duplicate_def, span, what + " '" + name + "' is defined twice",
-                  "the other definition is at " + at(it->second));
+                  "the other definition is at " + location(it->second));
         }
         return added;
     }
@@ -143,7 +131,8 @@ public:
                 }
                 c.kind = CExpr::Kind::call;
                 // Arguments see the same names as the expression (REPL lets and totals).
-                c.call = std::make_shared<CallSite>(compile_call(*e.call, Scope{scope.locals, scope.visible, false, ""}));
+                c.call =
+                    std::make_shared<CallSite>(compile_call(*e.call, Scope{scope.locals, scope.visible, false, ""}));
                 c.call->label = e.call->kernel;
                 return c;
             }
@@ -261,7 +250,7 @@ public:
             if (!bound[i] && !k->params[i].default_value && !pending_default(k, i) && !misspelt) {
                 error(code::missing_arg, call.span,
                       "missing parameter '" + k->params[i].name + "' in call of $" + call.kernel,
-                      "$" + k->name + " declares it at " + at(k->params[i].span) + " without a default");
+                      "$" + k->name + " declares it at " + location(k->params[i].span) + " without a default");
             }
         }
         return site;
@@ -382,7 +371,7 @@ public:
                     for (std::size_t i = 0; i < k.local_names.size(); ++i) {
                         if (k.local_names[i] == s.name) {
                             error(code::duplicate_local, s.name_span, "'" + s.name + "' is already bound in $" + k.name,
-                                  "the other binding is at " + at(k.local_spans[i]));
+                                  "the other binding is at " + location(k.local_spans[i]));
                         }
                     }
                     auto slot = static_cast<std::uint32_t>(k.local_names.size());
@@ -407,7 +396,7 @@ public:
                     if (k.assigned[*m]) {
                         error(code::duplicate_local, s.name_span,
                               "metric '" + s.name + "' is assigned twice in $" + k.name,
-                              "the other assignment is at " + at(*k.assigned[*m]));
+                              "the other assignment is at " + location(*k.assigned[*m]));
                         break;
                     }
                     k.assigned[*m] = s.name_span;
@@ -419,7 +408,7 @@ public:
                     auto [it, added] = labels.emplace(s.name, s.name_span);
                     if (!added) {
                         error(code::duplicate_local, s.name_span, "label '" + s.name + "' is used twice in $" + k.name,
-                              "the other one is at " + at(it->second));
+                              "the other one is at " + location(it->second));
                     }
                     CallSite site = compile_call(s.call, scope);
                     site.label = s.name;

@@ -5,15 +5,15 @@
 
 namespace costi::interp {
 
-static std::string where(const Span& s) {
+std::string location(const Span& s) {
     if (s.file == nullptr) return "<built-in>";
     LineCol lc = s.file->line_col(s.begin);
     return s.file->name() + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.col);
 }
 
 std::string render(const Diagnostic& d) {
-    std::string out = (d.span.file != nullptr ? where(d.span) + ": " : std::string("costi: ")) + "error: " + d.message +
-                      " [" + d.code + "]\n";
+    std::string out = (d.span.file != nullptr ? location(d.span) + ": " : std::string("costi: ")) +
+                      "error: " + d.message + " [" + d.code + "]\n";
     if (d.span.file != nullptr) {
         LineCol lc = d.span.file->line_col(d.span.begin);
         std::string_view line = d.span.file->line_text(lc.line);
@@ -36,7 +36,7 @@ std::string render(const Diagnostic& d) {
     for (const auto& f : d.chain) width = std::max(width, f.what.size());
     for (const auto& f : d.chain) {
         out += "  in " + f.what;
-        if (f.span.file != nullptr) out += std::string(width - f.what.size() + 2, ' ') + where(f.span);
+        if (f.span.file != nullptr) out += std::string(width - f.what.size() + 2, ' ') + location(f.span);
         out += "\n";
     }
     return out;

@@ -40,7 +40,7 @@ inline constexpr const char* type_error = "E0204";     // a string where a numbe
 inline constexpr const char* absent_config = "E0205";  // config.KEY not set by the model
 inline constexpr const char* bad_value = "E0206";      // a non-integer where an integer is needed, …
 inline constexpr const char* requirement = "E0207";    // a kernel's `require` does not hold
-inline constexpr const char* interrupted = "E0208";  // Ctrl-C during an evaluation
+inline constexpr const char* interrupted = "E0208";    // Ctrl-C during an evaluation
 inline constexpr const char* bad_json = "E0301";       // config.json problems
 }  // namespace code
 
@@ -57,6 +57,9 @@ struct Diagnostic {
     std::string hint;  // at most one; empty for none
     std::vector<ChainFrame> chain;
 };
+
+// "file:line:col" of a span's start ("<built-in>" for spans without a file).
+std::string location(const Span& s);
 
 // Renders one diagnostic (with a trailing newline). The file name is as the user gave it.
 std::string render(const Diagnostic& d);

@@ -97,9 +97,7 @@ const Model& Session::pick_model(const std::string& name) const {
         if (auto best = closest(name, names)) hint = "did you mean '" + *best + "'?";
     }
     if (hint.empty() && !names.empty()) {
-        std::string all;
-        for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-        hint = "models known here: " + all;
+        hint = "models known here: " + join(names);
     }
     throw CostiError(Diagnostic{code::bad_model, {}, message, hint, {}});
 }
@@ -129,13 +127,12 @@ const Model& Session::model_from_config_json(const std::string& path) {
     }
     if (entry == nullptr) {
         auto best = closest(arch, known);
-        std::string all;
-        for (const auto& n : known) all += (all.empty() ? "" : ", ") + n;
-        throw CostiError(Diagnostic{code::bad_model,
-                                    {},
-                                    "unknown architecture '" + arch + "' in '" + path + "'",
-                                    best ? "did you mean '" + *best + "'?" : "architectures with kernels: " + all,
-                                    {}});
+        throw CostiError(
+            Diagnostic{code::bad_model,
+                       {},
+                       "unknown architecture '" + arch + "' in '" + path + "'",
+                       best ? "did you mean '" + *best + "'?" : "architectures with kernels: " + join(known),
+                       {}});
     }
     auto model = std::make_unique<Model>();
     model->name = name;

@@ -28,6 +28,12 @@ static std::string last_component(const std::string& s) {
     return dot == std::string::npos ? s : s.substr(dot + 1);
 }
 
+std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {
     std::optional<std::string> best;
     std::size_t best_d = std::max<std::size_t>(1, word.size() / 3) + 1;

@@ -12,4 +12,7 @@ namespace costi::interp {
 // last-component match also counts).
 std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);
 
+// The candidates as "a, b, c", for hints that list what exists.
+std::string join(const std::vector<std::string>& names);
+
 }  // namespace costi::interp

@@ -206,7 +206,7 @@ void model_command(CommandContext& ctx) {
         if (!ctx.ws.config_json().empty()) {
             ctx.out << " (from " << ctx.ws.config_json() << ")";
         } else if (m->name_span.file != nullptr) {
-            ctx.out << " (" << where(m->name_span) << ")";
+            ctx.out << " (" << interp::location(m->name_span) << ")";
         }
         ctx.out << "\n  entry $" << m->entry.kernel->name << "\n";
     }

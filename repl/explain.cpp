@@ -146,7 +146,7 @@ void explain_command(CommandContext& ctx) {
     out << alias_note << header(*k) << "\n";
     if (!k->doc.empty()) out << "  doc     " << k->doc << "\n";
     if (!k->source.empty()) out << "  source  " << k->source << "\n";
-    out << "  defined " << where(k->name_span) << "\n";
+    out << "  defined " << interp::location(k->name_span) << "\n";
     out << body(prog, *k);
 
     if (call) {

@@ -18,12 +18,6 @@ namespace code = interp::code;
 
 namespace {
 
-std::string join(const std::vector<std::string>& xs) {
-    std::string out;
-    for (const auto& x : xs) out += (out.empty() ? "" : ", ") + x;
-    return out;
-}
-
 [[noreturn]] void fail(const char* c, const Span& span, std::string message, std::string hint = "") {
     throw CostiError(Diagnostic{c, span, std::move(message), std::move(hint), {}});
 }
@@ -52,12 +46,6 @@ bool is_reserved(const std::string& name) {
 }
 
 }  // namespace
-
-std::string where(const Span& s) {
-    if (s.file == nullptr) return "<built-in>";
-    interp::LineCol lc = s.file->line_col(s.begin);
-    return s.file->name() + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.col);
-}
 
 std::string source_text(const Span& span) {
     if (span.file == nullptr || span.end <= span.begin) return "";
@@ -163,7 +151,7 @@ void Workspace::no_model(const Span& at, const std::string& what) const {
     for (const auto& m : program().models) names.push_back(m->name);
     fail(code::bad_model, at, what + ", but no model is loaded",
          names.empty() ? "load one with :load FILE (e.g. :load gpt2)"
-                       : "choose one with :model NAME (models known here: " + join(names) + ")");
+                       : "choose one with :model NAME (models known here: " + interp::join(names) + ")");
 }
 
 interp::Environment Workspace::environment() const {
@@ -215,8 +203,8 @@ interp::Overrides Workspace::with_binding(const std::string& name, const Value& 
             } else if (prog.config_id.count(name) != 0) {
                 hint = "config values are bound as config." + name + " = …";
             } else {
-                hint =
-                    "runtime variables: " + join(names) + "; to name a value of your own, write `let " + name + " = …`";
+                hint = "runtime variables: " + interp::join(names) + "; to name a value of your own, write `let " +
+                       name + " = …`";
             }
             fail(code::not_runtime, at, "'" + name + "' is not a runtime variable", hint);
         }
@@ -260,7 +248,7 @@ bool Workspace::unset(const std::string& name, const Span& at) {
     fail(code::unbound_name, at, "nothing named '" + name + "' is bound in this session",
          best ? "did you mean '" + *best + "'?"
               : (bound.empty() ? "nothing is bound yet; :bindings lists every value and where it comes from"
-                               : "bound now: " + join(bound)));
+                               : "bound now: " + interp::join(bound)));
 }
 
 Value Workspace::define_let(const std::string& name, interp::ast::ExprPtr expr, const Span& at) {

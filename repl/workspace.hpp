@@ -127,7 +127,4 @@ private:
 // The text of a span as written, on one line (comments dropped, white space collapsed).
 std::string source_text(const interp::Span& span);
 
-// "file:line:col" of a span, "<built-in>" without a file.
-std::string where(const interp::Span& span);
-
 }  // namespace costi::repl

@@ -9,7 +9,9 @@ using namespace costi::interp;
 
 static const std::string models = std::string(COSTI_SOURCE_DIR) + "/models/";
 
-static void evaluate(benchmark::State& state, const char* file) {
+// One model evaluation per iteration at a new seq_len: the whole tree (`costi run`), or
+// only the totals (what a sweep point costs).
+static void run(benchmark::State& state, const char* file, bool tree) {
     Session s;
     s.load_file(models + file);
     const Model& m = s.pick_model("");
@@ -18,27 +20,13 @@ static void evaluate(benchmark::State& state, const char* file) {
         Overrides o;
         o.runtime.emplace_back("seq_len", Value::of(seq));
         seq = seq % 8192 + 1;
-        benchmark::DoNotOptimize(s.run(m, o));
+        benchmark::DoNotOptimize(tree ? s.run(m, o) : s.totals(m, o));
     }
 }
-BENCHMARK_CAPTURE(evaluate, llama_3_8b, "llama-3-8b.cost");
-
-// What a sweep point costs: the totals only, no tree.
-static void totals(benchmark::State& state, const char* file) {
-    Session s;
-    s.load_file(models + file);
-    const Model& m = s.pick_model("");
-    std::int64_t seq = 1;
-    for (auto _ : state) {
-        Overrides o;
-        o.runtime.emplace_back("seq_len", Value::of(seq));
-        seq = seq % 8192 + 1;
-        benchmark::DoNotOptimize(s.totals(m, o));
-    }
-}
-BENCHMARK_CAPTURE(totals, llama_3_8b, "llama-3-8b.cost");
-BENCHMARK_CAPTURE(totals, deepseek_v3, "deepseek-v3.cost");
-BENCHMARK_CAPTURE(evaluate, deepseek_v3, "deepseek-v3.cost");
+BENCHMARK_CAPTURE(run, tree_llama_3_8b, "llama-3-8b.cost", true);
+BENCHMARK_CAPTURE(run, tree_deepseek_v3, "deepseek-v3.cost", true);
+BENCHMARK_CAPTURE(run, totals_llama_3_8b, "llama-3-8b.cost", false);
+BENCHMARK_CAPTURE(run, totals_deepseek_v3, "deepseek-v3.cost", false);
 
 static void load_and_check(benchmark::State& state) {
     for (auto _ : state) {
