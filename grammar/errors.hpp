@@ -45,6 +45,8 @@ template <> inline constexpr const char* errors::message<config_what> = "expecte
 template <> inline constexpr const char* errors::message<alias_target> = "expected the name of the kernel the alias stands for";
 template <> inline constexpr const char* errors::message<model_name> = "expected a model name such as meta-llama/Llama-2-7b-hf";
 template <> inline constexpr const char* errors::message<eof> = "expected a declaration (import, metric, runtime, kernel, alias or model)";
+template <> inline constexpr const char* errors::message<domain_type> = "expected a domain type: int or rational, as in `runtime seq_len: int >= 1 = 1`";
+template <> inline constexpr const char* errors::message<style_name> = "expected a metric style: si or count";
 template <> inline constexpr const char* errors::message<end_of_expr> = "unexpected text after the expression";
 // clang-format on
 

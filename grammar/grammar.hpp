@@ -144,8 +144,20 @@ struct kernel_decl : seq<kw_kernel, ws, expect<qname>, ws, opt<param_list, ws>, 
 // ---- other declarations ----
 struct import_decl : seq<kw_import, ws, expect<string_lit>> {};
 struct metric_unit : seq<kw_unit, ws, expect<string_lit>> {};
-struct metric_decl : seq<kw_metric, ws, expect<name>, opt<ws, string_lit>, opt<ws, metric_unit>> {};
-struct runtime_decl : seq<kw_runtime, ws, expect<name>, ws, expect<equals>, ws, expect<expr>> {};
+struct style_name : sor<key<TAO_PEGTL_STRING("si")>, key<TAO_PEGTL_STRING("count")>> {};
+struct metric_style : seq<key<TAO_PEGTL_STRING("style")>, ws, expect<style_name>> {};
+struct metric_decl : seq<kw_metric, ws, expect<name>, opt<ws, string_lit>, opt<ws, metric_unit>, opt<ws, metric_style>> {};
+// `runtime seq_len: int >= 1 = 1 "doc"`: the domain (type and bounds) and the doc are optional.
+struct domain_type : sor<key<TAO_PEGTL_STRING("int")>, key<TAO_PEGTL_STRING("rational")>> {};
+struct bound_ge : string<'>', '='> {};
+struct bound_gt : one<'>'> {};
+struct bound_le : string<'<', '='> {};
+struct bound_lt : one<'<'> {};
+struct bound_op : sor<bound_ge, bound_le, bound_gt, bound_lt> {};
+struct domain_bound : seq<bound_op, ws, expect<sum>> {};
+struct runtime_domain : seq<one<':'>, ws, expect<domain_type>, star<ws, domain_bound>> {};
+struct runtime_doc : string_lit {};
+struct runtime_decl : seq<kw_runtime, ws, expect<name>, ws, opt<runtime_domain, ws>, expect<equals>, ws, expect<expr>, opt<ws, runtime_doc>> {};
 struct alias_target : qname {};
 struct alias_decl : seq<kw_alias, ws, expect<qname>, ws, expect<equals>, ws, expect<alias_target>> {};
 struct model_name : sor<string_lit, plus<sor<ident_other, one<'.', '-', '/'>>>> {};
@@ -163,6 +175,9 @@ struct model_decl : seq<kw_model, ws, expect<model_name>, ws, expect<equals>, ws
 
 struct item : sor<sep, import_decl, metric_decl, runtime_decl, kernel_decl, alias_decl, model_decl> {};
 struct file : seq<ws, star<item, ws>, expect<eof>> {};
+// One declaration and the blanks after it: parse.cpp parses a file item by item with this
+// (the same language as `file`), so the parse tree of one declaration is alive at a time.
+struct file_step : seq<sor<item, expect<eof>>, ws> {};
 
 // A single expression and nothing else (command-line values, REPL expressions).
 struct end_of_expr : eof {};

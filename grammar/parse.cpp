@@ -5,7 +5,10 @@
 #include <tao/pegtl/contrib/limit_depth.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
+#include <algorithm>
 #include <cassert>
+#include <optional>
+#include <string_view>
 
 #include "grammar/errors.hpp"
 #include "grammar/grammar.hpp"
@@ -18,16 +21,29 @@ namespace ast = interp::ast;
 using interp::Span;
 using Node = pt::node;
 
+// A precedence level with a single operand is just that operand: fold it away, so a literal
+// is one node, not ten. (PEGTL's own fold_one also drops the content of the nodes it keeps,
+// which the spans of the AST need.)
+struct fold_single : pt::apply<fold_single> {
+    template <typename Node, typename... States>
+    static void transform(std::unique_ptr<Node>& n, States&&... /*unused*/) noexcept {
+        if (n->children.size() == 1) n = std::move(n->children.front());
+    }
+};
+
 // clang-format off
 template <typename Rule>
-using selector = pt::selector<Rule, pt::store_content::on<
+using selector = pt::selector<Rule,
+  fold_single::on<power, unary, product, sum, comparison, negation, conjunction, disjunction, defaulted>,
+  pt::store_content::on<
     number, string_lit, lit_true, lit_false, config_ref, dotted_key, fn_call, fn_name, call, qname, binding, name,
     op_pow, op_neg, op_pos, op_floor_div, op_mul, op_div, op_mod, op_add, op_sub,
     op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_not, op_and, op_or, op_default,
-    paren, power, unary, product, sum, comparison, negation, conjunction, disjunction, defaulted, conditional,
+    paren, conditional,
     source_stmt, doc_stmt, require_stmt, let_stmt, child_stmt, count, with_clause, assign_stmt, param, param_list, kernel_decl,
     import_decl, metric_decl, metric_unit, runtime_decl, alias_decl, alias_target, model_name, model_decl,
-    config_from, config_block, config_entry, default_stmt>>;
+    config_from, config_block, config_entry, default_stmt,
+    domain_type, bound_ge, bound_gt, bound_le, bound_lt, domain_bound, runtime_doc, style_name>>;
 // clang-format on
 
 // Deeply nested input ("((((…" or "- - - - …") would otherwise recurse until the stack
@@ -84,6 +100,23 @@ struct Builder {
         return ast::Op::default_;
     }
 
+    // Sets e's height from its operands and refuses nesting beyond ast::max_expr_height.
+    void finish(ast::Expr& e) const {
+        std::uint32_t h = 0;
+        for (const auto& a : e.args) h = std::max(h, a->height);
+        if (e.call) {
+            for (const auto& b : e.call->args) h = std::max(h, b.value->height);
+        }
+        e.height = h + 1;
+        if (e.height > ast::max_expr_height) {
+            throw interp::CostiError(interp::Diagnostic{
+                interp::code::syntax, e.args.empty() ? e.span : e.args.back()->span,
+                "expression nested too deeply (more than " + std::to_string(ast::max_expr_height) +
+                    " levels, or a chain of more than " + std::to_string(ast::max_expr_height) + " terms)",
+                "split it with `let` bindings", {}});
+        }
+    }
+
     ast::ExprPtr make(ast::ExprKind kind, const Node& n) const {
         auto e = std::make_unique<ast::Expr>();
         e->kind = kind;
@@ -110,12 +143,19 @@ struct Builder {
             e->span = {&file, acc->span.begin, static_cast<std::uint32_t>(c[i + 1]->m_end.byte)};
             e->args.push_back(std::move(acc));
             e->args.push_back(expr(*c[i + 1]));
+            finish(*e);
             acc = std::move(e);
         }
         return acc;
     }
 
     ast::ExprPtr expr(const Node& n) {
+        ast::ExprPtr e = build(n);
+        finish(*e);
+        return e;
+    }
+
+    ast::ExprPtr build(const Node& n) {
         if (n.is_type<number>()) {
             auto e = make(ast::ExprKind::number, n);
             auto v = interp::Number::parse(n.string_view());
@@ -287,26 +327,52 @@ struct Builder {
         return m;
     }
 
-    ast::Module module(const Node& root) {
-        ast::Module mod;
-        mod.file = &file;
+    ast::Runtime runtime(const Node& n) {
+        ast::Runtime r;
+        r.name = n.children.at(0)->string();
+        r.span = span(*n.children[0]);
+        for (std::size_t i = 1; i < n.children.size(); ++i) {
+            const Node& c = *n.children[i];
+            if (c.is_type<domain_type>()) {
+                r.type = c.string();
+                r.type_span = span(c);
+            } else if (c.is_type<domain_bound>()) {
+                const Node& op = *c.children.at(0);
+                ast::Op o = op.is_type<bound_ge>() ? ast::Op::ge
+                            : op.is_type<bound_gt>() ? ast::Op::gt
+                            : op.is_type<bound_le>() ? ast::Op::le
+                                                     : ast::Op::lt;
+                r.bounds.push_back({o, expr(*c.children.at(1))});
+            } else if (c.is_type<runtime_doc>()) {
+                r.doc = unescape(c.string_view());
+            } else {
+                r.value = expr(c);
+            }
+        }
+        return r;
+    }
+
+    // Adds the declarations under `root` (a parse tree of file_step) to `mod`.
+    void add_items(const Node& root, ast::Module& mod) {
         for (const auto& c : root.children) {
             const Node& n = *c;
             if (n.is_type<import_decl>()) {
                 mod.imports.push_back({unescape(n.children.at(0)->string_view()), span(*n.children[0])});
             } else if (n.is_type<metric_decl>()) {
-                ast::Metric m{n.children.at(0)->string(), span(*n.children[0]), "", ""};
+                ast::Metric m{n.children.at(0)->string(), span(*n.children[0]), "", "", ""};
                 for (std::size_t i = 1; i < n.children.size(); ++i) {
                     const Node& c = *n.children[i];
                     if (c.is_type<metric_unit>()) {
                         m.unit = unescape(c.children.at(0)->string_view());
+                    } else if (c.is_type<style_name>()) {
+                        m.style = c.string();
                     } else {
                         m.description = unescape(c.string_view());
                     }
                 }
                 mod.metrics.push_back(std::move(m));
             } else if (n.is_type<runtime_decl>()) {
-                mod.runtimes.push_back({n.children.at(0)->string(), span(*n.children[0]), expr(*n.children.at(1))});
+                mod.runtimes.push_back(runtime(n));
             } else if (n.is_type<kernel_decl>()) {
                 mod.kernels.push_back(kernel(n));
             } else if (n.is_type<alias_decl>()) {
@@ -317,9 +383,62 @@ struct Builder {
                 mod.models.push_back(model(n));
             }
         }
-        return mod;
     }
 };
+
+// Where an "expected ')'" error belongs: just after the last token before the parser's
+// position (not at the next line's first token), with the unclosed '(' named in the hint.
+// One forward scan from the start of the file, skipping strings and comments.
+struct Unclosed {
+    std::size_t after_last_token = 0;
+    std::optional<std::size_t> opener;
+};
+
+Unclosed find_unclosed(std::string_view text, std::size_t upto) {
+    Unclosed u;
+    std::vector<std::size_t> opens;
+    for (std::size_t i = 0; i < upto && i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '#') {
+            while (i < upto && i < text.size() && text[i] != '\n') ++i;
+            continue;
+        }
+        if (c == '"') {
+            std::size_t j = i + 1;
+            while (j < upto && j < text.size() && text[j] != '"' && text[j] != '\n') j += text[j] == '\\' ? 2 : 1;
+            i = std::min(j, upto);
+            u.after_last_token = i + 1;
+            continue;
+        }
+        if (c == '(') opens.push_back(i);
+        if (c == ')' && !opens.empty()) opens.pop_back();
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') u.after_last_token = i + 1;
+    }
+    if (!opens.empty()) u.opener = opens.back();
+    u.after_last_token = std::min(u.after_last_token, upto);
+    return u;
+}
+
+[[noreturn]] void raise(const interp::SourceFile& file, const tao::pegtl::parse_error& e) {
+    auto offset = static_cast<std::uint32_t>(e.positions().empty() ? 0 : e.positions().front().byte);
+    std::string message(e.message());
+    std::string hint;
+    if (message.find("nesting depth") != std::string::npos) {
+        message = "expression nested too deeply";
+        hint = "split it with `let` bindings";
+    } else if (message == errors::message<close_paren>) {
+        Unclosed u = find_unclosed(file.text(), offset);
+        // On the same line the parser's position (the token found instead) is right; past a
+        // line break, the ')' is missing where the last line ended.
+        if (file.text().substr(u.after_last_token, offset - u.after_last_token).find('\n') != std::string::npos)
+            offset = static_cast<std::uint32_t>(u.after_last_token);
+        if (u.opener) {
+            interp::LineCol lc = file.line_col(*u.opener);
+            hint = "to close the '(' opened at line " + std::to_string(lc.line) + ", column " + std::to_string(lc.col);
+        }
+    }
+    throw interp::CostiError(interp::Diagnostic{interp::code::syntax, {&file, offset, offset + 1}, message, hint, {}});
+}
 
 template <typename Rule>
 std::unique_ptr<Node> run(const interp::SourceFile& file) {
@@ -329,23 +448,30 @@ std::unique_ptr<Node> run(const interp::SourceFile& file) {
         assert(root);
         return root;
     } catch (const tao::pegtl::parse_error& e) {
-        auto offset = static_cast<std::uint32_t>(e.positions().empty() ? 0 : e.positions().front().byte);
-        std::string message(e.message());
-        std::string hint;
-        if (message.find("nesting depth") != std::string::npos) {
-            message = "expression nested too deeply";
-            hint = "split it with `let` bindings";
-        }
-        throw interp::CostiError(
-            interp::Diagnostic{interp::code::syntax, {&file, offset, offset + 1}, message, hint, {}});
+        raise(file, e);
     }
 }
 
 }  // namespace
 
 interp::ast::Module parse_module(const interp::SourceFile& file) {
-    auto root = run<grammar::file>(file);
-    return Builder{file}.module(*root);
+    // Declaration by declaration: the parse tree of one declaration is built, turned into
+    // AST and dropped before the next, so parsing needs memory for the AST and one tree.
+    tao::pegtl::memory_input in(file.text().data(), file.text().size(), file.name());
+    Builder builder{file};
+    interp::ast::Module mod;
+    mod.file = &file;
+    try {
+        tao::pegtl::parse<ws>(in);
+        while (!in.empty()) {
+            auto root = pt::parse<file_step, selector, depth_limit, control>(in);
+            assert(root);
+            builder.add_items(*root, mod);
+        }
+    } catch (const tao::pegtl::parse_error& e) {
+        raise(file, e);
+    }
+    return mod;
 }
 
 interp::ast::ExprPtr parse_expression(const interp::SourceFile& file) {

@@ -6,6 +6,7 @@
 // Does not own: parsing (grammar/) or meaning (checker).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,8 +54,14 @@ enum class ExprKind {
 
 struct Call;
 
+// Expressions nest at most this deep (a chain `a + b + …` of this many terms, or this many
+// levels of operators): checking and evaluation recurse along the nesting, and the limit
+// keeps that far from the stack's end. Real formulas nest under 20.
+inline constexpr std::uint32_t max_expr_height = 1000;
+
 struct Expr {
     ExprKind kind = ExprKind::number;
+    std::uint32_t height = 1;  // levels of nesting: 1 for a literal or a name
     Span span;
     Op op = Op::add;
     Number number;
@@ -111,13 +118,24 @@ struct Metric {
     std::string name;
     Span span;
     std::string description;
-    std::string unit;  // for display: "B" for bytes, empty for plain counts
+    std::string unit;   // for display: "B" for bytes, empty for plain counts
+    std::string style;  // for display: "si" (K M G T, the default) or "count" (K M B T)
+};
+
+// One bound of a runtime variable's domain: `>= 1`, `> 0`, `<= 1`, `< 2`.
+struct Bound {
+    Op op = Op::ge;  // ge, gt, le or lt
+    ExprPtr value;
 };
 
 struct Runtime {
     std::string name;
     Span span;
     ExprPtr value;
+    std::string type;  // "int", "rational", or empty when no domain is declared
+    Span type_span;
+    std::vector<Bound> bounds;
+    std::string doc;
 };
 
 struct Alias {

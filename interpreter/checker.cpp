@@ -1,7 +1,8 @@
 // Static checking and name resolution.
 #include "interpreter/checker.hpp"
 
-#include <functional>
+#include <algorithm>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -18,9 +19,21 @@ public:
 
     std::vector<Diagnostic> diags;
 
+    // Past this many problems the checker stops collecting (as clang's -ferror-limit): a
+    // file of garbage would otherwise cost a suggestion search per error and a screenful
+    // per line. The last diagnostic says that more were dropped.
+    static constexpr std::size_t max_errors = 50;
+
     void error(const char* c, Span span, std::string message, std::string hint = "") {
+        if (diags.size() > max_errors) return;
+        if (diags.size() == max_errors) {
+            diags.push_back(Diagnostic{code::too_many_errors, span, "too many errors; stopping here",
+                                       "fix the errors above and check again", {}});
+            return;
+        }
         diags.push_back(Diagnostic{c, span, std::move(message), std::move(hint), {}});
     }
+    bool saturated() const { return diags.size() > max_errors; }
 
     // Records the first definition of `name`; a second one is an error naming both places.
     bool first_definition(std::unordered_map<std::string, Span>& seen, const std::string& what, const std::string& name,
@@ -36,7 +49,7 @@ public:
     // The index of runtime variable `name`, or an error (E0110) with a suggestion.
     std::optional<std::uint32_t> runtime_named(const std::string& name, const Span& span,
                                                const std::string& fallback_hint) {
-        if (auto r = prog_.find_runtime(name)) return r;
+        if (auto r = visible_runtime(name)) return r;
         std::vector<std::string> names;
         for (const auto& rt : prog_.runtimes) names.push_back(rt.name);
         auto best = closest(name, names);
@@ -45,19 +58,30 @@ public:
         return std::nullopt;
     }
 
+    // A runtime variable by name, if declared (and, while runtime defaults are being
+    // compiled, declared before the one being compiled).
+    std::optional<std::uint32_t> visible_runtime(const std::string& name) const {
+        auto r = prog_.find_runtime(name);
+        if (r && *r >= runtimes_visible_) return std::nullopt;
+        return r;
+    }
+
     // Names visible to an expression: locals[0..visible) then the runtime variables.
+    // `slots` maps each local name to its (first) slot, so lookups cost O(1).
     struct Scope {
         const std::vector<std::string>* locals = nullptr;
         std::size_t visible = 0;
         bool allow_calls = false;
         const char* where = "";
+        const std::unordered_map<std::string, std::uint32_t>* slots = nullptr;
     };
 
     std::vector<std::string> candidates(const Scope& scope) const {
         std::vector<std::string> out;
         if (scope.locals != nullptr)
             out.assign(scope.locals->begin(), scope.locals->begin() + static_cast<long>(scope.visible));
-        for (const auto& r : prog_.runtimes) out.push_back(r.name);
+        for (std::size_t i = 0; i < prog_.runtimes.size() && i < runtimes_visible_; ++i)
+            out.push_back(prog_.runtimes[i].name);
         return out;
     }
 
@@ -78,21 +102,21 @@ public:
                 c.constant = Value::of_string(e.text);
                 return c;
             case ast::ExprKind::name: {
-                if (scope.locals != nullptr) {
-                    for (std::size_t i = scope.visible; i-- > 0;) {
-                        if ((*scope.locals)[i] == e.text) {
-                            c.kind = CExpr::Kind::local;
-                            c.index = static_cast<std::uint32_t>(i);
-                            return c;
-                        }
+                if (scope.slots != nullptr) {
+                    auto it = scope.slots->find(e.text);
+                    if (it != scope.slots->end() && it->second < scope.visible) {
+                        c.kind = CExpr::Kind::local;
+                        c.index = it->second;
+                        return c;
                     }
                 }
-                if (auto r = prog_.find_runtime(e.text)) {
+                if (auto r = visible_runtime(e.text)) {
                     c.kind = CExpr::Kind::runtime;
                     c.index = *r;
                     return c;
                 }
                 std::string hint;
+                if (saturated()) return c;
                 if (auto best = closest(e.text, candidates(scope))) {
                     hint = "did you mean '" + *best + "'?";
                 } else if (prog_.config_id.count(e.text) != 0) {
@@ -131,8 +155,8 @@ public:
                 }
                 c.kind = CExpr::Kind::call;
                 // Arguments see the same names as the expression (REPL lets and totals).
-                c.call =
-                    std::make_shared<CallSite>(compile_call(*e.call, Scope{scope.locals, scope.visible, false, ""}));
+                c.call = std::make_shared<CallSite>(
+                    compile_call(*e.call, Scope{scope.locals, scope.visible, false, "", scope.slots}));
                 c.call->label = e.call->kernel;
                 return c;
             }
@@ -195,7 +219,7 @@ public:
         site.span = call.span;
         const Kernel* k = prog_.find_kernel(call.kernel);
         if (k == nullptr) {
-            auto best = closest(call.kernel, kernel_names());
+            auto best = saturated() ? std::nullopt : closest(call.kernel, kernel_names());
             error(code::unknown_kernel, call.name_span, "unknown kernel '" + call.kernel + "'",
                   best ? "did you mean '" + *best + "'?" : "is the file that defines it imported?");
             for (const auto& b : call.args) compile(*b.value, scope);
@@ -203,48 +227,49 @@ public:
         }
         site.kernel = k;
         site.args.resize(k->params.size());
+        auto param_of = [&](const std::string& name) -> std::optional<std::size_t> {
+            auto it = k->param_slot.find(name);
+            if (it == k->param_slot.end()) return std::nullopt;
+            return it->second;
+        };
         std::vector<bool> bound(k->params.size(), false);
         for (const auto& b : call.args) {
-            for (std::size_t i = 0; i < k->params.size(); ++i) {
-                if (k->params[i].name == b.name) bound[i] = true;
-            }
-        }
-        // A misspelt parameter most likely means a required one that is not bound.
-        std::vector<std::string> unbound_required;
-        for (std::size_t i = 0; i < k->params.size(); ++i) {
-            if (!bound[i] && !k->params[i].default_value && !pending_default(k, i))
-                unbound_required.push_back(k->params[i].name);
+            if (auto i = param_of(b.name)) bound[*i] = true;
         }
         bool misspelt = false;
+        std::vector<bool> given = bound;
         std::fill(bound.begin(), bound.end(), false);
         for (const auto& b : call.args) {
             CExpr value = compile(*b.value, scope);
-            std::size_t i = 0;
-            while (i < k->params.size() && k->params[i].name != b.name) ++i;
-            if (i == k->params.size()) {
+            auto i = param_of(b.name);
+            if (!i) {
+                misspelt = true;
+                if (saturated()) continue;
                 std::vector<std::string> names;
                 std::vector<std::string> unbound;
+                std::vector<std::string> unbound_required;
                 for (std::size_t j = 0; j < k->params.size(); ++j) {
                     names.push_back(k->params[j].name);
-                    bool given = false;
-                    for (const auto& other : call.args) given = given || other.name == k->params[j].name;
-                    if (!given) unbound.push_back(k->params[j].name);
+                    if (given[j]) continue;
+                    unbound.push_back(k->params[j].name);
+                    // A misspelt parameter most likely means a required one that is not bound.
+                    if (!k->params[j].default_value && !pending_default(k, j))
+                        unbound_required.push_back(k->params[j].name);
                 }
                 auto best = closest(b.name, unbound);
                 if (!best && unbound_required.size() == 1) best = unbound_required.front();
-                misspelt = true;
                 std::string takes =
                     names.empty() ? "$" + k->name + " takes no parameters" : "$" + k->name + " takes " + join(names);
                 error(code::unknown_param, b.name_span, "unknown parameter '" + b.name + "' for $" + call.kernel,
                       best ? "did you mean '" + *best + "'? (" + takes + ")" : takes);
                 continue;
             }
-            if (bound[i]) {
+            if (bound[*i]) {
                 error(code::duplicate_arg, b.name_span, "parameter '" + b.name + "' is bound twice in this call");
                 continue;
             }
-            bound[i] = true;
-            site.args[i] = std::move(value);
+            bound[*i] = true;
+            site.args[*i] = std::move(value);
         }
         for (std::size_t i = 0; i < k->params.size(); ++i) {
             if (!bound[i] && !k->params[i].default_value && !pending_default(k, i) && !misspelt) {
@@ -262,26 +287,72 @@ public:
         return it != ast_of_.end() && it->second->params[i].default_value != nullptr;
     }
 
+    // A domain bound must be a constant number: `>= 1`, `> 0`, `<= 9/10`.
+    std::optional<Number> constant_bound(const ast::Expr& e) {
+        std::vector<std::string> none;
+        CExpr c = compile(e, Scope{&none, 0, false, " in a domain bound"});
+        if (c.kind != CExpr::Kind::constant || !c.constant.is_number()) {
+            error(code::bad_domain_decl, e.span, "a domain bound must be a constant number", "write the number itself");
+            return std::nullopt;
+        }
+        return c.constant.num;
+    }
+
+    Domain domain_of(const ast::Runtime& rd) {
+        Domain d;
+        d.integer = rd.type == "int";
+        for (const auto& b : rd.bounds) {
+            auto v = constant_bound(*b.value);
+            if (!v) continue;
+            bool lower = b.op == ast::Op::ge || b.op == ast::Op::gt;
+            if (lower ? d.lower.has_value() : d.upper.has_value()) {
+                error(code::bad_domain_decl, b.value->span,
+                      std::string("runtime variable '") + rd.name + "' has two " + (lower ? "lower" : "upper") +
+                          " bounds",
+                      "a domain has at most one lower bound (>= or >) and one upper bound (<= or <)");
+                continue;
+            }
+            if (lower) {
+                d.lower = std::move(*v);
+                d.lower_strict = b.op == ast::Op::gt;
+            } else {
+                d.upper = std::move(*v);
+                d.upper_strict = b.op == ast::Op::lt;
+            }
+        }
+        if (d.empty()) {
+            error(code::bad_domain_decl, rd.type_span, "the domain of '" + rd.name + "' contains no value",
+                  "its bounds exclude each other");
+        }
+        return d;
+    }
+
     void declare(const std::vector<ast::Module>& modules) {
         std::unordered_map<std::string, Span> metric_at;
         std::unordered_map<std::string, Span> runtime_at;
         for (const auto& m : modules) {
             for (const auto& md : m.metrics) {
                 if (!first_definition(metric_at, "metric", md.name, md.span)) continue;
-                prog_.metrics.push_back({md.name, md.description, md.unit, md.span});
+                prog_.metric_id.emplace(md.name, static_cast<std::uint32_t>(prog_.metrics.size()));
+                prog_.metrics.push_back({md.name, md.description, md.unit, md.span, md.style.empty() ? "si" : md.style});
             }
         }
         for (const auto& m : modules) {
             for (const auto& rd : m.runtimes) {
                 if (!first_definition(runtime_at, "runtime variable", rd.name, rd.span)) continue;
-                // Only runtime variables declared before this one are in scope.
+                // Only runtime variables declared before this one are in scope of its default.
                 std::vector<std::string> none;
-                Runtime r{rd.name, rd.span, {}};
-                std::size_t declared = prog_.runtimes.size();
-                auto saved = std::move(prog_.runtimes);
-                prog_.runtimes.assign(saved.begin(), saved.begin() + static_cast<long>(declared));
+                Runtime r{rd.name, rd.span, {}, {}, rd.doc};
+                r.domain = domain_of(rd);
+                runtimes_visible_ = prog_.runtimes.size();
                 r.default_value = compile(*rd.value, Scope{&none, 0, false, " in a runtime default"});
-                prog_.runtimes = std::move(saved);
+                runtimes_visible_ = std::numeric_limits<std::size_t>::max();
+                if (r.default_value.kind == CExpr::Kind::constant && !r.domain.contains(r.default_value.constant)) {
+                    error(code::bad_domain, rd.value->span,
+                          "the default of '" + rd.name + "' is outside its domain: " + rd.name + " must be " +
+                              r.domain.describe() + ", got " + r.default_value.constant.show());
+                }
+                prog_.runtime_id.emplace(rd.name, static_cast<std::uint32_t>(prog_.runtimes.size()));
                 prog_.runtimes.push_back(std::move(r));
             }
         }
@@ -292,9 +363,8 @@ public:
                 auto k = std::make_unique<Kernel>();
                 k->name = kd.name;
                 k->name_span = kd.name_span;
-                std::unordered_set<std::string> seen;
                 for (const auto& p : kd.params) {
-                    if (!seen.insert(p.name).second) {
+                    if (!k->param_slot.emplace(p.name, static_cast<std::uint32_t>(k->params.size())).second) {
                         error(code::duplicate_local, p.span, "parameter '" + p.name + "' is declared twice");
                     }
                     k->params.push_back({p.name, p.span, std::nullopt});
@@ -304,54 +374,94 @@ public:
                 prog_.kernels.push_back(std::move(k));
             }
         }
-        // Aliases may name other aliases; resolve until nothing changes.
-        std::vector<const ast::Alias*> pending;
+        declare_aliases(modules, defined);
+    }
+
+    // Aliases may name other aliases. Each chain is followed once (linear in the number of
+    // aliases); a cycle or an unknown target is reported at the alias that causes it.
+    void declare_aliases(const std::vector<ast::Module>& modules, std::unordered_map<std::string, Span>& defined) {
+        std::unordered_map<std::string, const ast::Alias*> alias_of;
+        std::vector<const ast::Alias*> order;
         for (const auto& m : modules) {
             for (const auto& a : m.aliases) {
                 if (!first_definition(defined, "alias", a.name, a.name_span)) continue;
-                pending.push_back(&a);
+                alias_of.emplace(a.name, &a);
+                order.push_back(&a);
             }
         }
-        bool progress = true;
-        while (progress && !pending.empty()) {
-            progress = false;
-            for (auto it = pending.begin(); it != pending.end();) {
-                if (const Kernel* k = prog_.find_kernel((*it)->target)) {
-                    prog_.kernel_by_name[(*it)->name] = k;
+        enum class State : unsigned char { fresh, on_path, done, failed };
+        std::unordered_map<const ast::Alias*, State> state;
+        for (const ast::Alias* start : order) {
+            if (state[start] != State::fresh) continue;
+            std::vector<const ast::Alias*> path;
+            const ast::Alias* cur = start;
+            const Kernel* target = nullptr;
+            bool failed = false;
+            while (true) {
+                state[cur] = State::on_path;
+                path.push_back(cur);
+                auto next = alias_of.find(cur->target);
+                if (next == alias_of.end()) {
+                    target = prog_.find_kernel(cur->target);
+                    if (target == nullptr) {
+                        auto best = saturated() ? std::nullopt : closest(cur->target, kernel_names());
+                        error(code::unknown_kernel, cur->target_span,
+                              "alias '" + cur->name + "' names unknown kernel '" + cur->target + "'",
+                              best ? "did you mean '" + *best + "'?" : "");
+                        failed = true;
+                    }
+                    break;
+                }
+                State s = state[next->second];
+                if (s == State::on_path) {
+                    // Every alias of the cycle is reported, in the order the chain met them.
+                    bool in_cycle = false;
+                    for (const ast::Alias* a : path) {
+                        in_cycle = in_cycle || a == next->second;
+                        if (in_cycle)
+                            error(code::unknown_kernel, a->target_span, "alias '" + a->name + "' is part of a cycle of aliases");
+                    }
+                    failed = true;
+                    break;
+                }
+                if (s == State::failed) {
+                    failed = true;
+                    break;
+                }
+                if (s == State::done) {
+                    target = prog_.find_kernel(next->second->name);
+                    break;
+                }
+                cur = next->second;
+            }
+            for (auto it = path.rbegin(); it != path.rend(); ++it) {
+                state[*it] = failed ? State::failed : State::done;
+                if (!failed) {
+                    prog_.kernel_by_name[(*it)->name] = target;
                     prog_.aliases.emplace_back((*it)->name, (*it)->target);
-                    it = pending.erase(it);
-                    progress = true;
-                } else {
-                    ++it;
                 }
             }
-        }
-        for (const auto* a : pending) {
-            auto best = closest(a->target, kernel_names());
-            bool is_alias = defined.count(a->target) != 0;
-            error(code::unknown_kernel, a->target_span,
-                  is_alias ? "alias '" + a->name + "' is part of a cycle of aliases"
-                           : "alias '" + a->name + "' names unknown kernel '" + a->target + "'",
-                  best && !is_alias ? "did you mean '" + *best + "'?" : "");
         }
     }
 
     void body(Kernel& k, const ast::Kernel& kd) {
         k.assigned.assign(prog_.metrics.size(), std::nullopt);
         k.formulas.assign(prog_.metrics.size(), nullptr);
+        std::unordered_map<std::string, std::uint32_t> slots;
         for (const auto& p : kd.params) {
+            slots.emplace(p.name, static_cast<std::uint32_t>(k.local_names.size()));
             k.local_names.push_back(p.name);
             k.local_spans.push_back(p.span);
         }
         for (std::size_t i = 0; i < kd.params.size(); ++i) {
             if (kd.params[i].default_value) {
-                k.params[i].default_value = compile(*kd.params[i].default_value, Scope{&k.local_names, i, false, ""});
+                k.params[i].default_value =
+                    compile(*kd.params[i].default_value, Scope{&k.local_names, i, false, "", &slots});
             }
         }
         std::unordered_map<std::string, Span> labels;
-        std::unordered_map<std::string, Span> lets;
         for (const auto& s : kd.body) {
-            Scope scope{&k.local_names, k.local_names.size(), false, ""};
+            Scope scope{&k.local_names, k.local_names.size(), false, "", &slots};
             switch (s.kind) {
                 // A kernel may model code from several files: every citation is kept, in order.
                 case ast::StmtKind::source:
@@ -368,13 +478,12 @@ public:
                 }
                 case ast::StmtKind::let: {
                     CExpr v = compile(*s.value, scope);
-                    for (std::size_t i = 0; i < k.local_names.size(); ++i) {
-                        if (k.local_names[i] == s.name) {
-                            error(code::duplicate_local, s.name_span, "'" + s.name + "' is already bound in $" + k.name,
-                                  "the other binding is at " + location(k.local_spans[i]));
-                        }
-                    }
                     auto slot = static_cast<std::uint32_t>(k.local_names.size());
+                    auto [it, added] = slots.emplace(s.name, slot);
+                    if (!added) {
+                        error(code::duplicate_local, s.name_span, "'" + s.name + "' is already bound in $" + k.name,
+                              "the other binding is at " + location(k.local_spans[it->second]));
+                    }
                     k.local_names.push_back(s.name);
                     k.local_spans.push_back(s.name_span);
                     k.steps.push_back({Step::Kind::let, slot, std::move(v)});
@@ -386,7 +495,7 @@ public:
                     if (!m) {
                         std::vector<std::string> names;
                         for (const auto& md : prog_.metrics) names.push_back(md.name);
-                        auto best = closest(s.name, names);
+                        auto best = saturated() ? std::nullopt : closest(s.name, names);
                         error(code::unknown_metric, s.name_span, "'" + s.name + "' is not a declared metric",
                               best ? "did you mean '" + *best + "'?"
                                    : "declare it with `metric " + s.name + "`, or bind a local with `let " + s.name +
@@ -428,35 +537,64 @@ public:
         }
     }
 
-    // Reports every cycle of calls once, as A -> B -> A.
+    // Reports every cycle of calls once, as A -> B -> A, and measures each kernel's call
+    // depth (the longest chain of calls below it, itself included). Iterative, so a chain of
+    // any length costs no stack; evaluation and reports recurse along calls, so a depth
+    // beyond max_call_depth is refused here.
     void find_recursion() {
-        std::unordered_map<const Kernel*, int> state;  // 0 new, 1 on stack, 2 done
-        std::vector<const Kernel*> stack;
-        std::function<void(const Kernel*)> visit = [&](const Kernel* k) {
-            state[k] = 1;
-            stack.push_back(k);
-            for (const auto& c : k->children) {
-                if (c.kernel == nullptr) continue;
-                int s = state[c.kernel];
-                if (s == 1) {
-                    std::string cycle;
-                    bool on = false;
-                    for (const Kernel* x : stack) {
-                        if (x == c.kernel) on = true;
-                        if (on) cycle += "$" + x->name + " -> ";
-                    }
-                    cycle += "$" + c.kernel->name;
-                    error(code::recursion, c.span, "recursive kernel calls: " + cycle,
-                          "a cost formula must be finite; use `repeat N` for repeated structure");
-                } else if (s == 0) {
-                    visit(c.kernel);
-                }
-            }
-            stack.pop_back();
-            state[k] = 2;
+        enum : unsigned char { fresh, on_stack, done };
+        std::unordered_map<const Kernel*, unsigned char> state;
+        std::unordered_map<const Kernel*, std::size_t> depth;
+        struct Frame {
+            const Kernel* kernel;
+            std::size_t next_child;
         };
+        std::vector<Frame> stack;
+        for (const auto& root : prog_.kernels) {
+            if (state[root.get()] != fresh) continue;
+            stack.push_back({root.get(), 0});
+            state[root.get()] = on_stack;
+            while (!stack.empty()) {
+                Frame& f = stack.back();
+                if (f.next_child < f.kernel->children.size()) {
+                    const CallSite& c = f.kernel->children[f.next_child++];
+                    if (c.kernel == nullptr) continue;
+                    unsigned char s = state[c.kernel];
+                    if (s == on_stack) {
+                        std::string cycle;
+                        bool on = false;
+                        std::size_t shown = 0;
+                        for (const Frame& x : stack) {
+                            if (x.kernel == c.kernel) on = true;
+                            if (on && ++shown <= 20) cycle += "$" + x.kernel->name + " -> ";
+                        }
+                        if (shown > 20) cycle += "… -> ";
+                        cycle += "$" + c.kernel->name;
+                        error(code::recursion, c.span, "recursive kernel calls: " + cycle,
+                              "a cost formula must be finite; use `repeat N` for repeated structure");
+                    } else if (s == fresh) {
+                        state[c.kernel] = on_stack;
+                        stack.push_back({c.kernel, 0});
+                    }
+                    continue;
+                }
+                std::size_t d = 1;
+                for (const auto& c : f.kernel->children) {
+                    if (c.kernel != nullptr && state[c.kernel] == done) d = std::max(d, depth[c.kernel] + 1);
+                }
+                depth[f.kernel] = d;
+                state[f.kernel] = done;
+                stack.pop_back();
+            }
+        }
         for (const auto& k : prog_.kernels) {
-            if (state[k.get()] == 0) visit(k.get());
+            if (depth[k.get()] > max_call_depth) {
+                error(code::too_deep, k->name_span,
+                      "$" + k->name + " calls kernels " + std::to_string(depth[k.get()]) +
+                          " levels deep; the limit is " + std::to_string(max_call_depth),
+                      "evaluation and reports follow calls level by level; flatten the chain or use `repeat`");
+                break;  // every kernel above it is deeper still: one report is enough
+            }
         }
     }
 
@@ -507,6 +645,7 @@ public:
 private:
     Program& prog_;
     std::unordered_map<const Kernel*, const ast::Kernel*> ast_of_;
+    std::size_t runtimes_visible_ = std::numeric_limits<std::size_t>::max();
 };
 
 }  // namespace
@@ -520,9 +659,20 @@ Program check(const std::vector<ast::Module>& modules) {
 }
 
 CExpr compile_expression(Program& program, const ast::Expr& expr, const ExtraScope& extra) {
+    // Compiling interns the config keys the expression names; a failed expression must leave
+    // the program as it was (the REPL keeps using it), so those keys are taken back.
+    std::size_t keys_before = program.config_keys.size();
+    std::unordered_map<std::string, std::uint32_t> slots;
+    // A name bound again later shadows the earlier binding.
+    for (std::size_t i = 0; i < extra.names.size(); ++i) slots[extra.names[i]] = static_cast<std::uint32_t>(i);
     Checker checker(program);
-    CExpr c = checker.compile(expr, Checker::Scope{&extra.names, extra.names.size(), true, ""});
-    if (!checker.diags.empty()) throw CostiError(std::move(checker.diags));
+    CExpr c = checker.compile(expr, Checker::Scope{&extra.names, extra.names.size(), true, "", &slots});
+    if (!checker.diags.empty()) {
+        for (std::size_t i = keys_before; i < program.config_keys.size(); ++i)
+            program.config_id.erase(program.config_keys[i]);
+        program.config_keys.resize(keys_before);
+        throw CostiError(std::move(checker.diags));
+    }
     return c;
 }
 

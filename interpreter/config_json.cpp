@@ -1,11 +1,10 @@
 // Exact reading of config.json through nlohmann's SAX interface.
 #include "interpreter/config_json.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/text_file.hpp"
 
 namespace costi::interp {
 
@@ -110,12 +109,12 @@ ConfigEntries parse_config_json(const std::string& text, const std::string& name
     return std::move(f.entries);
 }
 
+// A config.json larger than this is refused: real ones are a few KB (the largest, with
+// id2label tables, well under 1 MB), and flattening costs memory per entry.
+static constexpr std::uintmax_t max_config_bytes = 8u << 20;
+
 ConfigEntries read_config_json(const std::string& path, const Span& site) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CostiError(Diagnostic{code::io, site, "cannot read '" + path + "'", "", {}});
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parse_config_json(ss.str(), path, site);
+    return parse_config_json(read_text_file(path, max_config_bytes, site, path, "a config.json"), path, site);
 }
 
 }  // namespace costi::interp

@@ -33,6 +33,10 @@ inline constexpr const char* unknown_metric = "E0108";   // an assignment to an 
 inline constexpr const char* duplicate_local = "E0109";  // label, let, parameter or assignment twice
 inline constexpr const char* not_runtime = "E0110";      // `with (x = …)` for a non-runtime x
 inline constexpr const char* bad_model = "E0111";        // model problems (no model, unknown one, …)
+inline constexpr const char* unknown_config_key = "E0112";  // --set / REPL binding of a key nothing reads
+inline constexpr const char* bad_domain_decl = "E0113";  // a domain declaration that is malformed
+inline constexpr const char* too_deep = "E0114";         // calls nested beyond the documented limit
+inline constexpr const char* too_many_errors = "E0115";  // the checker stopped collecting
 inline constexpr const char* division_by_zero = "E0201";
 inline constexpr const char* bad_count = "E0202";      // a count that is no non-negative integer
 inline constexpr const char* bad_power = "E0203";      // a power that cannot be computed
@@ -41,6 +45,8 @@ inline constexpr const char* absent_config = "E0205";  // config.KEY not set by 
 inline constexpr const char* bad_value = "E0206";      // a non-integer where an integer is needed, …
 inline constexpr const char* requirement = "E0207";    // a kernel's `require` does not hold
 inline constexpr const char* interrupted = "E0208";    // Ctrl-C during an evaluation
+inline constexpr const char* bad_domain = "E0209";     // a runtime value outside its variable's domain
+inline constexpr const char* too_large = "E0210";      // a number or an evaluation beyond the limits
 inline constexpr const char* bad_json = "E0301";       // config.json problems
 }  // namespace code
 

@@ -1,7 +1,10 @@
 // Evaluation of kernels and expressions over resolved slots.
 #include "interpreter/evaluator.hpp"
 
+#include <algorithm>
+
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/domain.hpp"
 #include "interpreter/ops.hpp"
 
 namespace costi::interp {
@@ -41,8 +44,9 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
         }
         case CExpr::Kind::binary: {
             if (e.op == ast::Op::default_) {
+                // `a ?? b ?? c` is `(a ?? b) ?? c`: the inner fallback may be absent too.
                 Value a = eval(e.args[0], locals, true);
-                return a.is_absent() ? eval(e.args[1], locals, false) : a;
+                return a.is_absent() ? eval(e.args[1], locals, allow_absent) : a;
             }
             if (e.op == ast::Op::and_ || e.op == ast::Op::or_) {
                 OpError err;
@@ -82,19 +86,51 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
     return {};
 }
 
-CostNode Evaluator::call(const CallSite& site, const std::vector<Value>& caller) {
-    keep_tree_ = true;
-    return invoke(site, caller);
+// "config.hidden_act = "swiglu", H = 4096": the values a failed condition read, so the
+// message says which value broke the rule. Each name once, in order of appearance.
+std::string Evaluator::inputs_of(const CExpr& cond, const Kernel& k, const std::vector<Value>& locals) const {
+    std::vector<std::string> parts;
+    std::vector<const CExpr*> todo{&cond};
+    while (!todo.empty() && parts.size() < 6) {
+        const CExpr* e = todo.back();
+        todo.pop_back();
+        std::string part;
+        if (e->kind == CExpr::Kind::config) {
+            const Value& v = env_.config[e->index];
+            part = "config." + program_.config_keys[e->index] + " = " + (v.is_absent() ? "absent" : v.show());
+        } else if (e->kind == CExpr::Kind::runtime) {
+            part = program_.runtimes[e->index].name + " = " + env_.runtime[e->index].show();
+        } else if (e->kind == CExpr::Kind::local && e->index < locals.size()) {
+            part = k.local_names[e->index] + " = " + locals[e->index].show();
+        }
+        if (!part.empty() && std::find(parts.begin(), parts.end(), part) == parts.end()) parts.push_back(part);
+        for (auto it = e->args.rbegin(); it != e->args.rend(); ++it) todo.push_back(&*it);
+    }
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "with " : ", ") + p;
+    return out;
+}
+
+bool Evaluator::MemoKey::operator==(const MemoKey& o) const {
+    if (kernel != o.kernel || values.size() != o.values.size()) return false;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const Value& a = values[i];
+        const Value& b = o.values[i];
+        if (a.kind != b.kind || !(a.num == b.num) || a.str != b.str) return false;
+    }
+    return true;
+}
+
+CostNode Evaluator::call(const CallSite& site, const std::vector<Value>& caller, int keep_depth) {
+    nodes_ = 0;
+    return invoke(site, caller, keep_depth);
 }
 
 CostNode Evaluator::totals(const CallSite& site, const std::vector<Value>& caller) {
-    keep_tree_ = false;
-    CostNode root = invoke(site, caller);
-    keep_tree_ = true;
-    return root;
+    return invoke(site, caller, 0);
 }
 
-CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& caller) {
+CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& caller, int keep_depth) {
     const Kernel& k = *site.kernel;
     if (interrupt_ != nullptr && *interrupt_ != 0) {
         fail(code::interrupted, site.span, "interrupted", "the session and its bindings are as they were");
@@ -117,6 +153,9 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
     std::vector<std::pair<std::uint32_t, Value>> saved;
     for (const auto& [index, expr] : site.with) {
         Value v = eval(expr, caller, false);
+        if (auto problem = domain_problem(program_, index, v)) {
+            fail(code::bad_domain, expr.span, *problem, "`with` may rebind a runtime variable only within its domain");
+        }
         saved.emplace_back(index, std::move(env_.runtime[index]));
         env_.runtime[index] = std::move(v);
     }
@@ -132,41 +171,91 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
         for (std::size_t i = 0; i < site.args.size(); ++i) {
             if (!site.args[i]) locals[i] = eval(*k.params[i].default_value, locals, false);
         }
-        node.cost.assign(program_.metrics.size(), Number(0));
-        for (const auto& step : k.steps) {
-            switch (step.kind) {
-                case Step::Kind::let:
-                    locals[step.index] = eval(step.value, locals, false);
-                    break;
-                case Step::Kind::require: {
-                    OpError err;
-                    auto holds = truth(eval(step.value, locals, false), err);
-                    if (!holds) fail(err.code, step.value.span, err.message, err.hint);
-                    if (!*holds) fail(code::requirement, step.value.span, k.requirements[step.index]);
-                    break;
-                }
-                case Step::Kind::assign: {
-                    Value v = eval(step.value, locals, false);
-                    if (!v.is_number()) {
-                        fail(code::type_error, step.value.span,
-                             "metric '" + program_.metrics[step.index].name + "' must be a number, got " + v.show());
-                    }
-                    node.cost[step.index] += v.num;
-                    break;
-                }
-                case Step::Kind::child: {
-                    CostNode child = invoke(k.children[step.index], locals);
-                    for (std::size_t m = 0; m < node.cost.size(); ++m) node.cost[m] += child.count * child.cost[m];
-                    if (keep_tree_) node.children.push_back(std::move(child));
-                    break;
-                }
+        // A subtree that is not kept is a function of the parameters and the runtime
+        // values alone (config is fixed for the evaluation): evaluate it once.
+        bool memoise = keep_depth == 0 && !k.is_leaf();
+        MemoKey key;
+        if (memoise) {
+            key.kernel = &k;
+            key.values.reserve(k.params.size() + env_.runtime.size());
+            key.values.assign(locals.begin(), locals.begin() + static_cast<long>(k.params.size()));
+            key.values.insert(key.values.end(), env_.runtime.begin(), env_.runtime.end());
+            std::size_t h = std::hash<const void*>{}(&k);
+            for (const auto& v : key.values) {
+                std::size_t x = v.is_string() ? std::hash<std::string>{}(v.str) : v.num.hash();
+                h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+            }
+            key.hash = h;
+            if (auto it = memo_.find(key); it != memo_.end()) {
+                node.cost = it->second;
+                return node;
             }
         }
+        if (++calls_ > limits_.max_calls) {
+            fail(code::too_large, site.span,
+                 "evaluation needs more than " + std::to_string(limits_.max_calls) + " distinct kernel calls",
+                 "calls with the same arguments are evaluated once; this input makes more distinct calls than "
+                 "costi evaluates");
+        }
+        run_body(k, locals, node, keep_depth);
+        // Bounded like the tree: past this many entries the memo stops growing.
+        if (memoise && memo_.size() < limits_.max_nodes) memo_.emplace(std::move(key), node.cost);
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"$" + k.name, site.span});
         throw;
     }
     return node;
+}
+
+void Evaluator::run_body(const Kernel& k, std::vector<Value>& locals, CostNode& node, int keep_depth) {
+    node.cost.assign(program_.metrics.size(), Number(0));
+    int child_depth = keep_depth < 0 ? -1 : (keep_depth == 0 ? 0 : keep_depth - 1);
+    for (const auto& step : k.steps) {
+        switch (step.kind) {
+            case Step::Kind::let:
+                locals[step.index] = eval(step.value, locals, false);
+                break;
+            case Step::Kind::require: {
+                OpError err;
+                auto holds = truth(eval(step.value, locals, false), err);
+                if (!holds) fail(err.code, step.value.span, err.message, err.hint);
+                if (!*holds) fail(code::requirement, step.value.span, k.requirements[step.index], inputs_of(step.value, k, locals));
+                break;
+            }
+            case Step::Kind::assign: {
+                Value v = eval(step.value, locals, false);
+                if (!v.is_number()) {
+                    fail(code::type_error, step.value.span,
+                         "metric '" + program_.metrics[step.index].name + "' must be a number, got " + v.show());
+                }
+                node.cost[step.index] += v.num;
+                break;
+            }
+            case Step::Kind::child: {
+                const CallSite& site = k.children[step.index];
+                CostNode child = invoke(site, locals, child_depth);
+                for (std::size_t m = 0; m < node.cost.size(); ++m) {
+                    Number add = child.count * child.cost[m];
+                    Number sum = node.cost[m] + add;
+                    if (sum.bit_size() > Number::max_bits) {
+                        fail(code::too_large, site.span,
+                             "the cost of this call in '" + program_.metrics[m].name + "' is too large to keep exactly",
+                             "numbers are limited to " + std::to_string(Number::max_bits) + " bits");
+                    }
+                    node.cost[m] = std::move(sum);
+                }
+                if (keep_depth != 0) {
+                    if (++nodes_ > limits_.max_nodes) {
+                        fail(code::too_large, site.span,
+                             "the cost tree has more than " + std::to_string(limits_.max_nodes) + " calls to show",
+                             "show fewer levels (--depth N); totals need no tree");
+                    }
+                    node.children.push_back(std::move(child));
+                }
+                break;
+            }
+        }
+    }
 }
 
 Environment model_environment(const Program& program, const Model& model,
@@ -196,6 +285,15 @@ Environment model_environment(const Program& program, const Model& model,
         if (!overridden) {
             Evaluator step(program, env);
             v = step.value(*chosen, none);
+        }
+        // Every value a run sees lies in its variable's domain, wherever it came from: a
+        // flag or REPL binding (no span), the model's default, or the declared default.
+        if (auto problem = domain_problem(program, i, v)) {
+            Span at = overridden ? Span{} : chosen->span;
+            std::string hint = overridden                                   ? ""
+                               : chosen == &program.runtimes[i].default_value ? "this is the declared default"
+                                                                              : "this is the model's default";
+            throw CostiError(Diagnostic{code::bad_domain, at, *problem, hint, {}});
         }
         env.runtime[i] = std::move(v);
     }

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "interpreter/program.hpp"
@@ -31,16 +32,28 @@ struct Environment {
     std::vector<Value> config;
 };
 
+// Bounds on one evaluation, each refused with a clear error (E0210) rather than left to run
+// out of time or memory. Calls with identical arguments and runtime values are evaluated
+// once (memoised) wherever their subtree is not kept, so shared structure is cheap: the
+// limits bite only on inputs that really make that many distinct calls or rows.
+struct EvalLimits {
+    std::uint64_t max_calls = 10'000'000;  // kernel bodies evaluated (memo hits are free)
+    std::size_t max_nodes = 1'000'000;     // calls kept in the cost tree for the reports
+};
+
 class Evaluator {
 public:
     // Evaluation polls this flag (set by a SIGINT handler) at every call and stops with
     // "interrupted" when it is non-zero; null (the default) never interrupts.
     static void set_interrupt_flag(const volatile std::sig_atomic_t* flag) { interrupt_ = flag; }
 
-    Evaluator(const Program& program, Environment env) : program_(program), env_(std::move(env)) {}
+    Evaluator(const Program& program, Environment env, EvalLimits limits = {})
+        : program_(program), env_(std::move(env)), limits_(limits) {}
 
-    // Evaluates one call site (arguments in `caller` slots) into a cost tree. Throws CostiError.
-    CostNode call(const CallSite& site, const std::vector<Value>& caller);
+    // Evaluates one call site (arguments in `caller` slots) into a cost tree, keeping
+    // `keep_depth` levels of calls below it (-1: all). Deeper calls still count in every
+    // total; they are only not kept as nodes. Throws CostiError.
+    CostNode call(const CallSite& site, const std::vector<Value>& caller, int keep_depth = -1);
 
     // The same evaluation keeping only the root's cost (no children): what sweeps and
     // expressions on totals need. Throws CostiError.
@@ -52,13 +65,28 @@ public:
     const Environment& environment() const { return env_; }
 
 private:
-    CostNode invoke(const CallSite& site, const std::vector<Value>& caller);
+    struct MemoKey {
+        const Kernel* kernel = nullptr;
+        std::vector<Value> values;  // the parameters, then every runtime variable
+        std::size_t hash = 0;
+        bool operator==(const MemoKey& o) const;
+    };
+    struct MemoHash {
+        std::size_t operator()(const MemoKey& k) const { return k.hash; }
+    };
+
+    CostNode invoke(const CallSite& site, const std::vector<Value>& caller, int keep_depth);
+    void run_body(const Kernel& k, std::vector<Value>& locals, CostNode& node, int keep_depth);
     Value eval(const CExpr& e, const std::vector<Value>& locals, bool allow_absent);
+    std::string inputs_of(const CExpr& cond, const Kernel& k, const std::vector<Value>& locals) const;
     [[noreturn]] void fail(const char* code, const Span& span, std::string message, std::string hint = "");
 
     const Program& program_;
     Environment env_;
-    bool keep_tree_ = true;
+    EvalLimits limits_;
+    std::uint64_t calls_ = 0;
+    std::size_t nodes_ = 0;
+    std::unordered_map<MemoKey, std::vector<Number>, MemoHash> memo_;
     static inline const volatile std::sig_atomic_t* interrupt_ = nullptr;
 };
 

@@ -3,19 +3,19 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include "grammar/parse.hpp"
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/text_file.hpp"
 
 namespace costi::interp {
 
 namespace fs = std::filesystem;
 
-// A .cost file larger than this is refused: no real library file comes near it, and the
-// limit keeps a stray multi-gigabyte file from exhausting memory.
-static constexpr std::uintmax_t max_file_bytes = 64u << 20;
+// A .cost file larger than this is refused: the whole shipped library is about 200 KB, and
+// the limit bounds the memory one file can take (parsing costs a few times its size).
+static constexpr std::uintmax_t max_file_bytes = 16u << 20;
 
 std::vector<fs::path> library_dirs() {
     std::vector<fs::path> candidates;
@@ -51,19 +51,7 @@ std::vector<fs::path> search_path() {
 }
 
 static std::string read_file(const fs::path& p, const Span& site, const std::string& display) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-        throw CostiError(Diagnostic{code::io, site, "'" + display + "' is a directory, not a .cost file", "", {}});
-    }
-    auto size = fs::file_size(p, ec);
-    if (!ec && size > max_file_bytes) {
-        throw CostiError(Diagnostic{code::io, site, "'" + display + "' is too large to be a .cost file", "", {}});
-    }
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw CostiError(Diagnostic{code::io, site, "cannot read '" + display + "'", "", {}});
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
+    std::string text = read_text_file(p.string(), max_file_bytes, site, display, "a .cost file");
     if (text.find('\0') != std::string::npos) {
         throw CostiError(Diagnostic{code::io, site, "'" + display + "' is not a text file", "", {}});
     }

@@ -5,13 +5,14 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <functional>
 #include <new>
 
 namespace costi::interp {
 
-// Results larger than this many bits are refused: a power such as 3^(10^15) would need
-// more memory than the machine has, and the user should get an error, not an abort.
-static constexpr std::size_t max_power_bits = std::size_t{1} << 24;
+// Powers larger than this many bits are refused before they are computed: a power such as
+// 3^(10^15) would need more memory than the machine has. The same bound as every result.
+static constexpr std::size_t max_power_bits = Number::max_bits;
 
 struct NumberAccess {
     static mpq_class get(const Number& n) {
@@ -154,13 +155,16 @@ PowError Number::power(const Number& a, const Number& e, Number& out) {
         return PowError::none;
     }
     auto exp = e.to_int64();
-    std::size_t base_bits = mpz_sizeinbase(base.get_num_mpz_t(), 2) + mpz_sizeinbase(base.get_den_mpz_t(), 2);
+    // |num|^e has at least (bits(num) - 1) * e + 1 bits, and likewise the denominator.
+    std::size_t base_bits =
+        mpz_sizeinbase(base.get_num_mpz_t(), 2) - 1 + mpz_sizeinbase(base.get_den_mpz_t(), 2) - 1;
     if (!exp || *exp > static_cast<std::int64_t>(max_power_bits) || *exp < -static_cast<std::int64_t>(max_power_bits)) {
         return PowError::too_large;
     }
     std::uint64_t mag = *exp < 0 ? static_cast<std::uint64_t>(-*exp) : static_cast<std::uint64_t>(*exp);
-    // Each factor of |base| >= 2 (or <= 1/2) adds at least one bit; bound the result.
-    if ((base_bits - 1) * mag > max_power_bits) return PowError::too_large;
+    // Refused before computing when even that lower bound is too large; a result just
+    // above the limit is computed (cheaply) and refused by the caller's size check.
+    if (base_bits * mag > max_power_bits) return PowError::too_large;
     mpq_class r;
     mpz_pow_ui(r.get_num_mpz_t(), base.get_num_mpz_t(), mag);
     mpz_pow_ui(r.get_den_mpz_t(), base.get_den_mpz_t(), mag);
@@ -225,6 +229,20 @@ std::string Number::to_fixed(int decimals) const {
 std::size_t Number::bit_size() const {
     if (big_ == nullptr) return 64;
     return mpz_sizeinbase(mpq_numref(big_), 2) + mpz_sizeinbase(mpq_denref(big_), 2);
+}
+
+std::size_t Number::hash() const {
+    if (big_ == nullptr) return std::hash<std::int64_t>{}(small_);
+    std::size_t h = 0x9e3779b97f4a7c15ULL;
+    auto mix = [&h](const __mpz_struct* z) {
+        h ^= static_cast<std::size_t>(z->_mp_size) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        int n = z->_mp_size < 0 ? -z->_mp_size : z->_mp_size;
+        for (int i = 0; i < n; ++i)
+            h ^= static_cast<std::size_t>(z->_mp_d[i]) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    };
+    mix(mpq_numref(big_));
+    mix(mpq_denref(big_));
+    return h;
 }
 
 // Literal syntax: [-]digits[.digits][(e|E)[+-]digits], or p/q with integer p and q;

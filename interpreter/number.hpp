@@ -68,6 +68,13 @@ public:
     std::string to_fixed(int decimals) const;
     // Approximate size of numerator plus denominator, in bits.
     std::size_t bit_size() const;
+    // A hash of the value (equal numbers hash equally), for memoising calls.
+    std::size_t hash() const;
+
+    // No operation produces a number larger than this (numerator plus denominator, in
+    // bits; about 315,000 decimal digits): costs need a few hundred bits, and the limit
+    // keeps every operation on its operands fast and every value small in memory.
+    static constexpr std::size_t max_bits = std::size_t{1} << 20;
 
 private:
     // Invariant: big_ == nullptr means the value is the integer small_; otherwise big_ holds

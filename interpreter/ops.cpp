@@ -71,7 +71,28 @@ std::optional<Value> apply_unary(ast::Op op, const Value& a, OpError& err) {
     return Value::of(op == ast::Op::neg ? -a.num : a.num);
 }
 
+// Every result is checked against Number::max_bits. Operands are themselves results (or
+// literals, which are smaller), so each operation works on bounded numbers.
+static std::optional<Value> sized(Number n, ast::Op op, OpError& err) {
+    if (n.bit_size() > Number::max_bits) {
+        err = {code::too_large,
+               std::string("the result of '") + op_text(op) + "' is too large to keep exactly (" +
+                   std::to_string(n.bit_size()) + " bits)",
+               "numbers are limited to " + std::to_string(Number::max_bits) + " bits; no real cost comes near"};
+        return std::nullopt;
+    }
+    return Value::of(std::move(n));
+}
+
+static std::optional<Value> apply_arith(ast::Op op, const Value& a, const Value& b, OpError& err);
+
 std::optional<Value> apply_binary(ast::Op op, const Value& a, const Value& b, OpError& err) {
+    auto r = apply_arith(op, a, b, err);
+    if (!r || !r->is_number() || r->num.bit_size() <= 64) return r;
+    return sized(std::move(r->num), op, err);
+}
+
+static std::optional<Value> apply_arith(ast::Op op, const Value& a, const Value& b, OpError& err) {
     if ((op == ast::Op::eq || op == ast::Op::ne) && (a.is_string() || b.is_string())) {
         if (!a.is_string() || !b.is_string()) {
             err = {code::type_error, "cannot compare " + a.show() + " with " + b.show(),
@@ -121,7 +142,7 @@ std::optional<Value> apply_binary(ast::Op op, const Value& a, const Value& b, Op
                     return std::nullopt;
                 case PowError::too_large:
                     err = {code::bad_power, x.to_string() + " ^ " + y.to_string() + " is too large to compute exactly",
-                           "results are limited to 16 million bits"};
+                           "numbers are limited to " + std::to_string(Number::max_bits) + " bits"};
                     return std::nullopt;
             }
             return std::nullopt;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "interpreter/ast.hpp"
+#include "interpreter/domain.hpp"
 #include "interpreter/value.hpp"
 
 namespace costi::interp {
@@ -63,10 +64,15 @@ struct Step {
     CExpr value;              // let / assign / require (the condition)
 };
 
+// Evaluation and the reports follow calls recursively, one stack frame per level, so the
+// checker refuses kernels whose calls nest deeper than this (real models nest under 10).
+inline constexpr std::size_t max_call_depth = 1000;
+
 struct Kernel {
     std::string name;
     Span name_span;
     std::vector<Param> params;
+    std::unordered_map<std::string, std::uint32_t> param_slot;  // parameter name -> index
     std::vector<std::string> local_names;  // parameters first, then lets
     std::vector<Span> local_spans;
     std::vector<Step> steps;
@@ -84,12 +90,15 @@ struct Metric {
     std::string description;
     std::string unit;
     Span span;
+    std::string style = "si";  // how reports abbreviate: "si" (K M G T P E) or "count" (K M B T)
 };
 
 struct Runtime {
     std::string name;
     Span span;
     CExpr default_value;  // may use runtime variables declared before it
+    Domain domain;        // every binding is checked against it
+    std::string doc;
 };
 
 struct Model {
@@ -114,22 +123,22 @@ struct Program {
     std::vector<std::unique_ptr<Model>> models;
     std::vector<std::string> config_keys;  // config key id -> "hidden_size" / "rope_scaling.factor"
     std::unordered_map<std::string, std::uint32_t> config_id;
+    std::unordered_map<std::string, std::uint32_t> runtime_id;  // name -> index into runtimes
+    std::unordered_map<std::string, std::uint32_t> metric_id;   // name -> index into metrics
 
     const Kernel* find_kernel(const std::string& name) const {
         auto it = kernel_by_name.find(name);
         return it == kernel_by_name.end() ? nullptr : it->second;
     }
     std::optional<std::uint32_t> find_runtime(const std::string& name) const {
-        for (std::uint32_t i = 0; i < runtimes.size(); ++i) {
-            if (runtimes[i].name == name) return i;
-        }
-        return std::nullopt;
+        auto it = runtime_id.find(name);
+        if (it == runtime_id.end()) return std::nullopt;
+        return it->second;
     }
     std::optional<std::uint32_t> find_metric(const std::string& name) const {
-        for (std::uint32_t i = 0; i < metrics.size(); ++i) {
-            if (metrics[i].name == name) return i;
-        }
-        return std::nullopt;
+        auto it = metric_id.find(name);
+        if (it == metric_id.end()) return std::nullopt;
+        return it->second;
     }
     // The id of a config key, adding it if new (keys are interned once, at check time).
     std::uint32_t intern_config(const std::string& key) {

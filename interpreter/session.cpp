@@ -200,25 +200,42 @@ CostNode Session::run(const Model& model, const Overrides& overrides) const {
 }
 
 CostNode Session::totals(const Model& model, const Overrides& overrides) const {
-    return run_in(model, environment(model, overrides), false);
+    return run_in(model, environment(model, overrides), 0);
 }
 
-CostNode Session::run_in(const Model& model, Environment env) const {
-    return run_in(model, std::move(env), true);
-}
-
-CostNode Session::run_in(const Model& model, Environment env, bool keep_tree) const {
+CostNode Session::run_in(const Model& model, Environment env, int keep_depth) const {
     if (model.entry.kernel == nullptr) {
         throw CostiError(
             Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
     }
     Evaluator ev(*program_, std::move(env));
     try {
-        return keep_tree ? ev.call(model.entry, {}) : ev.totals(model.entry, {});
+        return ev.call(model.entry, {}, keep_depth);
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;
     }
+}
+
+void Session::check_config_key(const Model& model, const std::string& key) const {
+    if (program_->config_id.count(key) != 0) return;
+    std::vector<std::string> known = program_->config_keys;
+    for (const auto& [k, v] : model_config(model)) {
+        if (k == key) return;
+        known.push_back(k);
+    }
+    // A key under a known parent (rope_scaling.factor when rope_scaling is set) or a parent
+    // of a known key (rope_scaling itself) names the same setting.
+    for (const auto& k : known) {
+        if (k.rfind(key + ".", 0) == 0 || key.rfind(k + ".", 0) == 0) return;
+    }
+    auto best = closest(key, known);
+    throw CostiError(Diagnostic{code::unknown_config_key,
+                                {},
+                                "unknown config key 'config." + key + "': no kernel of this model reads it",
+                                best ? "did you mean 'config." + *best + "'?"
+                                     : "no kernel reads it, so setting it would change nothing",
+                                {}});
 }
 
 }  // namespace costi::interp

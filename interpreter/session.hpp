@@ -55,14 +55,20 @@ public:
 
     // Evaluates a model. Throws CostiError with the chain ending in "model NAME".
     CostNode run(const Model& model, const Overrides& overrides) const;
-    // Evaluates a model in an environment from environment(model, …).
-    CostNode run_in(const Model& model, Environment env) const;
+    // Evaluates a model in an environment from environment(model, …), keeping `keep_depth`
+    // levels of calls below the model in the tree (-1: all; deeper calls still count in
+    // every total).
+    CostNode run_in(const Model& model, Environment env, int keep_depth = -1) const;
+
+    // Refuses (E0112, with "did you mean") a config key that nothing would read: a key is
+    // accepted when some kernel reads config.KEY or the model's own config sets it (a
+    // config.json's keys are all the config class's). Throws CostiError.
+    void check_config_key(const Model& model, const std::string& key) const;
     // Like run(), keeping only the root's cost (no tree): for sweeps and totals.
     CostNode totals(const Model& model, const Overrides& overrides) const;
 
 private:
     void recheck(std::size_t modules_before);
-    CostNode run_in(const Model& model, Environment env, bool keep_tree) const;
 
     SourceSet sources_;
     Loader loader_;

@@ -1,16 +1,61 @@
-// The `costi` command line: argument parsing and the run / check / repl commands.
+// The `costi` command line: one table of commands (run, check, list, repl, completion),
+// parsed with CLI11, from which help, option errors and shell completion all come.
 //
-// Owns: turning argv into a request, running it through a Session, printing the report or
-// the diagnostics, and the exit status (0 ok, 1 bad input, 2 command-line misuse).
+// Owns: turning argv into a command, the command table and what its commands share —
+// misuse messages with "did you mean", printing diagnostics, the exit status (0 ok, 1 bad
+// input, 2 command-line misuse). Each command lives in its own file (repl/cmd_*.cpp).
 // Holds no cost logic.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "interpreter/diagnostics.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace costi::cli {
 
 // Runs `costi` with the arguments after the program name; returns the exit status.
 int main(const std::vector<std::string>& args);
+
+// A mistake on the command line: printed as "costi: error: MESSAGE", a hint, exit status 2.
+struct Misuse {
+    std::string message;
+    std::string hint;
+};
+
+// One command of the table. `define` adds the command's options to its CLI11 subcommand,
+// given the arguments that follow the command's name (so `run` can add one flag per
+// runtime variable of the file they name), and returns what runs the command once they
+// are parsed. It may throw Misuse; the runner may throw Misuse or interp::CostiError.
+struct Command {
+    const char* name;
+    const char* summary;
+    std::function<std::function<int()>(CLI::App& app, const std::vector<std::string>& args)> define;
+};
+
+Command run_command();
+Command check_command();
+Command list_command();
+Command repl_command();
+Command completion_command();
+
+// The table, in the order help lists it.
+const std::vector<Command>& commands();
+
+// "did you mean 'x'?" for the candidate closest to `word`, else `otherwise`.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates,
+                         const std::string& otherwise = "");
+
+// Misuse for the arguments CLI11 left over: the first unknown option (with "did you mean"
+// over the options `app` defines) or unexpected argument. Does nothing when none is left.
+void reject_leftovers(const CLI::App& app);
+
+// Prints a CostiError's diagnostics to stderr as valid UTF-8; returns 1.
+int report_errors(const interp::CostiError& e);
 
 }  // namespace costi::cli

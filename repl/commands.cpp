@@ -7,6 +7,7 @@
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/suggest.hpp"
 #include "repl/human.hpp"
+#include "repl/model_lookup.hpp"
 #include "repl/present.hpp"
 #include "repl/report.hpp"
 
@@ -44,6 +45,7 @@ const char* intro = R"(costi repl: what-if questions about a model, one line eac
 
 const char* outro = R"(
 Input continues on the next line while a ( or { is open; Ctrl-C clears it.
+Ctrl-C during an evaluation stops it (E0208); the session stays as it was.
 Tab completes commands, names, config.KEYs and kernel names after $.
 )";
 
@@ -175,7 +177,11 @@ void load_command(CommandContext& ctx) {
     std::string before_name = before != nullptr ? before->name : "";
     std::vector<std::string> added;
     try {
-        added = ctx.ws.load_file(path);
+        // Found as `costi run` and `costi repl NAME` find models: a file, a library model's
+        // short name, or a model's declared name (which then becomes current).
+        cli::ModelRef ref = cli::find_model(path);
+        added = ctx.ws.load_file(ref.file);
+        if (!ref.model.empty()) ctx.ws.select_model(ref.model);
     } catch (CostiError& e) {
         point_at(e, ctx.span(ctx.args));
         throw;
@@ -219,6 +225,7 @@ void model_command(CommandContext& ctx) {
 
 void show_command(CommandContext& ctx) {
     report::TableOptions options;
+    options.show_deeper = ":show";  // with no depth, :show shows every level
     for (Range w : words(ctx)) {
         if (ctx.text(w) == "exact") {
             options.exact = true;
@@ -295,7 +302,7 @@ void bindings_command(CommandContext& ctx) {
     std::vector<std::vector<std::string>> runtime;
     std::vector<std::vector<std::string>> config;
     for (const auto& b : values) {
-        std::vector<std::string> row{b.name, b.value.show(), origin_name(b.origin)};
+        std::vector<std::string> row{b.name, show_exact(b.value), origin_name(b.origin)};
         if (!b.detail.empty())
             row.push_back(b.origin == Origin::declared || b.origin == Origin::model ? "= " + b.detail : b.detail);
         (b.name.rfind("config.", 0) == 0 ? config : runtime).push_back(std::move(row));
@@ -356,7 +363,7 @@ const std::vector<Command>& command_table() {
     static const std::vector<Command> table = {
         {"help", "?", "[COMMAND]", "this list, or more about one command", "", ArgumentKind::command, help_command},
         {"quit", "q", "", "leave the REPL (so does Ctrl-D on an empty line)", "", ArgumentKind::none, quit_command},
-        {"load", "", "FILE", "load a .cost file, or a library model by name (:load gpt2)",
+        {"load", "", "FILE", "load a .cost file, or a library model by name (:load gpt2, :load openai-community/gpt2)",
          "  Its kernels and models join the session. The first model loaded becomes current.\n", ArgumentKind::file,
          load_command},
         {"model", "", "[NAME]", "the current model and the others known; or switch to NAME",
@@ -518,9 +525,9 @@ bool run_input(Workspace& ws, const interp::SourceFile& input, std::ostream& out
             if (a.call) {
                 std::vector<interp::Number> total;
                 for (const auto& c : a.call->cost) total.push_back(a.call->count * c);
-                out << report::metric_lines(ws.program(), total);
+                out << metric_lines(ws.program(), total);
             } else {
-                out << show_value(a.value, a.unit) << "\n";
+                out << show_value(a.value, a.unit, a.style) << "\n";
             }
             return false;
         }

@@ -116,13 +116,14 @@ std::string sites_table(const interp::Program& prog, const std::vector<Site>& si
 void explain_command(CommandContext& ctx) {
     Workspace& ws = ctx.ws;
     const Kernel* k = nullptr;
-    std::optional<interp::CallSite> call;
+    std::optional<Workspace::CallAnswer> call;
     std::string alias_note;
     if (ctx.args.empty()) {
         if (ws.model() == nullptr) ctx.usage_error(ctx.args, ":explain needs a kernel when no model is loaded");
         k = ws.model()->entry.kernel;
     } else if (ctx.text(ctx.args).find('(') != std::string_view::npos) {
-        call = ws.compile_call(*ws.parse(ctx.input, ctx.args));
+        // Evaluated first, so that a call that fails prints nothing but the error.
+        call = ws.evaluate_call(*ws.parse(ctx.input, ctx.args));
         k = call->kernel;
     } else {
         std::string name(ctx.text(ctx.args));
@@ -150,12 +151,10 @@ void explain_command(CommandContext& ctx) {
     out << body(prog, *k);
 
     if (call) {
-        interp::Evaluator ev(prog, ws.environment());
-        CostNode node = ev.call(*call, {});
         std::vector<Number> total;
-        for (const auto& c : node.cost) total.push_back(node.count * c);
-        out << "cost of " << source_text(call->span) << " with " << runtime_summary(prog, ev.environment()) << ":\n";
-        out << indent(report::metric_lines(prog, total), 2);
+        for (const auto& c : call->node.cost) total.push_back(call->node.count * c);
+        out << "cost of " << call->text << " with " << runtime_summary(prog, call->runtime) << ":\n";
+        out << indent(metric_lines(prog, total), 2);
         return;
     }
     if (ws.model() != nullptr) {
@@ -163,7 +162,8 @@ void explain_command(CommandContext& ctx) {
         std::vector<Site> sites;
         find_calls(root, *k, "", Number(1), true, sites);
         if (!sites.empty()) {
-            out << "in model " << ws.model()->name << " with " << runtime_summary(prog, ws.environment()) << ":\n";
+            out << "in model " << ws.model()->name << " with " << runtime_summary(prog, ws.environment().runtime)
+                << ":\n";
             out << sites_table(prog, sites);
             return;
         }
@@ -181,8 +181,8 @@ void explain_command(CommandContext& ctx) {
     site.args.resize(k->params.size());
     interp::Evaluator ev(prog, ws.environment());
     CostNode node = ev.call(site, {});
-    out << "cost of one call with " << runtime_summary(prog, ev.environment()) << ":\n";
-    out << indent(report::metric_lines(prog, node.cost), 2);
+    out << "cost of one call with " << runtime_summary(prog, ev.environment().runtime) << ":\n";
+    out << indent(metric_lines(prog, node.cost), 2);
 }
 
 }  // namespace costi::repl

@@ -1,12 +1,14 @@
-// Compact, grouped and percentage renderings of exact numbers.
+// Compact, grouped and percentage renderings of exact numbers; UTF-8 repair.
 #include "repl/human.hpp"
 
 namespace costi::report {
 
 using interp::Number;
 
-// Above the largest SI prefix, scientific notation: 1.05e32.
-static std::string scientific(const Number& n, const std::string& unit) {
+namespace {
+
+// Above the largest prefix, scientific notation: 1.05e32.
+std::string scientific(const Number& n, const std::string& unit) {
     Number mag = n.abs().floor();
     int exp = static_cast<int>(mag.to_string().size()) - 1;
     Number p10;
@@ -17,18 +19,25 @@ static std::string scientific(const Number& n, const std::string& unit) {
     return m + "e" + std::to_string(exp) + (unit.empty() ? "" : " " + unit);
 }
 
-std::string compact(const Number& n, const std::string& unit) {
-    static const char* prefixes[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
+}  // namespace
+
+std::string compact(const Number& n, const std::string& unit, Style style) {
+    static const char* si[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
+    static const char* count[] = {"", "K", "M", "B", "T"};
+    const char* const* prefixes = style == Style::si ? si : count;
+    const int last = style == Style::si ? 8 : 4;
     Number mag = n.abs();
-    if (mag >= *Number::parse("1e27")) return scientific(n, unit);
+    Number limit(1);
+    for (int i = 0; i <= last; ++i) limit *= Number(1000);
+    if (mag >= limit) return scientific(n, unit);
     Number scale(1);
     int p = 0;
-    while (p < 8 && mag >= scale * Number(1000)) {
+    while (p < last && mag >= scale * Number(1000)) {
         scale *= Number(1000);
         ++p;
     }
     // 999,999 rounds to 1000 K at 4 digits: move up a prefix instead.
-    if (p < 8 && Number::divide(mag, scale)->to_fixed(1) == "1000.0") {
+    if (p < last && Number::divide(mag, scale)->to_fixed(1) == "1000.0") {
         scale *= Number(1000);
         ++p;
     }
@@ -43,7 +52,10 @@ std::string compact(const Number& n, const std::string& unit) {
         if (s.back() == '.') s.pop_back();
     }
     std::string suffix = std::string(prefixes[p]) + unit;
-    return suffix.empty() ? s : s + " " + suffix;
+    if (suffix.empty()) return s;
+    // Counts of things are written as model cards write them: 8.03B, 525.3M.
+    if (style == Style::count && unit.empty()) return s + suffix;
+    return s + " " + suffix;
 }
 
 std::string grouped(const Number& n) {
@@ -63,6 +75,55 @@ std::string percent(const Number& part, const Number& whole) {
     if (whole.is_zero()) return "-";
     Number ratio = *Number::divide(part * Number(100), whole);
     return ratio.to_fixed(1) + "%";
+}
+
+std::string valid_utf8(std::string_view text) {
+    static const std::string replacement = "\xEF\xBF\xBD";  // U+FFFD
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        // The length of the sequence c starts and the range its second byte must lie in
+        // (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+        std::size_t len = 0;
+        unsigned char lo = 0x80;
+        unsigned char hi = 0xBF;
+        if (c < 0x80) {
+            len = 1;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        }
+        std::size_t good = len == 0 ? 0 : 1;
+        while (good > 0 && good < len && i + good < text.size()) {
+            auto b = static_cast<unsigned char>(text[i + good]);
+            if (good == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) break;
+            ++good;
+        }
+        if (len > 0 && good == len) {
+            out.append(text.substr(i, len));
+            i += len;
+        } else {
+            // One U+FFFD per maximal invalid prefix (the Unicode "substitution of maximal subparts").
+            out += replacement;
+            i += good == 0 ? 1 : good;
+        }
+    }
+    return out;
+}
+
+std::size_t display_width(std::string_view text) {
+    std::size_t n = 0;
+    for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
+    return n;
 }
 
 }  // namespace costi::report

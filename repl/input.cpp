@@ -18,7 +18,9 @@ bool space(char c) {
 }
 
 // Calls f(i, depth) for every byte of [begin, end) that is code (not in a string or a
-// comment); depth counts the brackets open before byte i.
+// comment); depth counts the brackets open before byte i. Strings and comments end at a
+// newline, as in the grammar (a backslash does not continue a string onto the next line),
+// so no state but the depth crosses a line break: see open_brackets().
 template <typename F>
 void scan(std::string_view text, std::size_t begin, std::size_t end, F f) {
     int depth = 0;
@@ -30,7 +32,7 @@ void scan(std::string_view text, std::size_t begin, std::size_t end, F f) {
         }
         if (c == '"') {
             for (++i; i < end && text[i] != '"' && text[i] != '\n'; ++i) {
-                if (text[i] == '\\' && i + 1 < end) ++i;
+                if (text[i] == '\\' && i + 1 < end && text[i + 1] != '\n') ++i;
             }
             continue;
         }
@@ -57,8 +59,8 @@ constexpr std::array<std::string_view, 6> declaration_keywords = {"kernel",  "al
 
 }  // namespace
 
-int open_brackets(std::string_view text) {
-    int depth = 0;
+long open_brackets(std::string_view text) {
+    long depth = 0;
     scan(text, 0, text.size(), [&](std::size_t i, int) {
         char c = text[i];
         if (c == '(' || c == '{') ++depth;

@@ -22,8 +22,11 @@ struct Range {
     std::string_view of(std::string_view text) const { return text.substr(begin, end - begin); }
 };
 
-// Open `(` and `{` minus their closers at the end of `text`, outside strings and comments.
-int open_brackets(std::string_view text);
+// Open `(` and `{` minus their closers in `text`, outside strings and comments. Strings
+// and comments end at a newline, so the count of several lines is the sum of their
+// counts: the REPL adds each line's as it arrives, and the work stays linear in the input
+// however many lines an open bracket keeps together.
+long open_brackets(std::string_view text);
 
 // True when `text` holds nothing but white space and comments.
 bool is_blank(std::string_view text);

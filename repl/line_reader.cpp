@@ -70,6 +70,34 @@ void list_candidates(const std::vector<std::string>& words) {
     std::fflush(stdout);
 }
 
+// Reads one line from stdin without its newline (and a \r before it), keeping at most
+// max_line_bytes of it: the bytes of a longer line are read and dropped up to its newline.
+LineReader::Status read_plain(std::string& line) {
+    std::streambuf* in = std::cin.rdbuf();
+    bool any = false;
+    bool overflow = false;
+    for (;;) {
+        int c = in->sbumpc();
+        if (c == std::char_traits<char>::eof()) {
+            if (!any) return LineReader::Status::end;
+            break;
+        }
+        any = true;
+        if (c == '\n') break;
+        if (overflow) continue;
+        if (line.size() == max_line_bytes) {
+            overflow = true;
+            line.clear();
+            line.shrink_to_fit();
+            continue;
+        }
+        line += static_cast<char>(c);
+    }
+    if (overflow) return LineReader::Status::too_long;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return LineReader::Status::line;
+}
+
 }  // namespace
 
 struct LineReader::Editor {
@@ -80,6 +108,8 @@ struct LineReader::Editor {
     std::string history_path;
     Completer completer;
     bool interrupted = false;
+    std::size_t line_bytes = 0;  // bytes read for the line being edited
+    bool overflow = false;       // the line passed max_line_bytes: its rest is being dropped
     struct sigaction old_int {};
     struct sigaction old_winch {};
 
@@ -128,6 +158,15 @@ struct LineReader::Editor {
             if (n < 0) {
                 if (errno == EINTR || errno == EAGAIN) continue;
                 return -1;
+            }
+            // Past max_line_bytes, the rest of the line is read and dropped (libedit's
+            // buffer stays as it is); its newline then ends the line, which read() drops.
+            bool newline = c == '\n' || c == '\r';
+            if (!newline && ++ed->line_bytes > max_line_bytes) ed->overflow = true;
+            if (ed->overflow) {
+                if (!newline) continue;
+                *out = L'\n';
+                return 1;
             }
             wchar_t wc = 0;
             std::size_t r = std::mbrtowc(&wc, &c, 1, &state);
@@ -229,13 +268,11 @@ bool LineReader::take_interrupt() {
 
 LineReader::Status LineReader::read(const std::string& prompt, std::string& line) {
     line.clear();
-    if (!editor_) {
-        if (!std::getline(std::cin, line)) return Status::end;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        return Status::line;
-    }
+    if (!editor_) return read_plain(line);
     interrupt_flag = 0;
     editor_->interrupted = false;
+    editor_->line_bytes = 0;
+    editor_->overflow = false;
     editor_->prompt = prompt;
     int count = 0;
     const char* text = el_gets(editor_->el, &count);
@@ -250,6 +287,7 @@ LineReader::Status LineReader::read(const std::string& prompt, std::string& line
         std::fflush(stdout);
         return Status::end;
     }
+    if (editor_->overflow) return Status::too_long;
     line.assign(text, static_cast<std::size_t>(count));
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     return Status::line;
@@ -257,7 +295,7 @@ LineReader::Status LineReader::read(const std::string& prompt, std::string& line
 
 void LineReader::remember(const std::string& line) {
     if (!editor_ || editor_->hist == nullptr) return;
-    if (line.find_first_not_of(" \t") == std::string::npos) return;
+    if (line.find_first_not_of(" \t") == std::string::npos || line.size() > max_history_line_bytes) return;
     history(editor_->hist, &editor_->event, H_ENTER, line.c_str());
     if (!editor_->history_path.empty()) history(editor_->hist, &editor_->event, H_SAVE, editor_->history_path.c_str());
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "repl/human.hpp"
+#include "repl/report.hpp"
 
 namespace costi::repl {
 
@@ -21,22 +22,39 @@ std::size_t width(const std::string& s) {
 
 }  // namespace
 
-std::string show_value(const interp::Value& v, const std::string& unit) {
+std::string show_value(const interp::Value& v, const std::string& unit, report::Style style) {
     if (!v.is_number()) return v.show();
-    std::string exact = v.num.to_string();
+    std::string exact = report::grouped(v.num);
     if (v.num.bit_size() > max_compact_bits) return exact;
     bool small_integer = v.num.is_integer() && v.num.abs() < interp::Number(10000);
     if (small_integer) return exact;
-    std::string approx = report::compact(v.num, unit);
+    std::string approx = report::compact(v.num, unit, style);
     return approx == exact ? exact : exact + "  (" + approx + ")";
 }
 
-std::string runtime_summary(const interp::Program& program, const interp::Environment& env) {
+std::string show_exact(const interp::Value& v) {
+    return v.is_number() ? report::grouped(v.num) : v.show();
+}
+
+std::string runtime_summary(const interp::Program& program, const std::vector<interp::Value>& runtime) {
     std::string out;
-    for (std::size_t i = 0; i < program.runtimes.size() && i < env.runtime.size(); ++i) {
-        out += (out.empty() ? "" : "  ") + program.runtimes[i].name + "=" + env.runtime[i].show();
+    for (std::size_t i = 0; i < program.runtimes.size() && i < runtime.size(); ++i) {
+        out += (out.empty() ? "" : "  ") + program.runtimes[i].name + "=" + show_exact(runtime[i]);
     }
     return out;
+}
+
+std::string metric_lines(const interp::Program& program, const std::vector<interp::Number>& cost) {
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t m = 0; m < program.metrics.size() && m < cost.size(); ++m) {
+        const interp::Metric& metric = program.metrics[m];
+        std::string exact = report::grouped(cost[m]);
+        std::string approx = cost[m].bit_size() > max_compact_bits
+                                 ? ""
+                                 : report::compact(cost[m], metric.unit, report::style_of(metric));
+        rows.push_back({metric.name, exact, approx.empty() || approx == exact ? "" : "(" + approx + ")"});
+    }
+    return columns(rows, {false, true, false});
 }
 
 std::string columns(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,

@@ -2,10 +2,12 @@
 #include "repl/repl.hpp"
 
 #include <iostream>
+#include <sstream>
 
 #include "interpreter/diagnostics.hpp"
 #include "repl/commands.hpp"
 #include "repl/completion.hpp"
+#include "repl/human.hpp"
 #include "repl/input.hpp"
 #include "repl/line_reader.hpp"
 #include "repl/workspace.hpp"
@@ -34,9 +36,16 @@ had an error; 2 misuse of the command line.
 const char* primary_prompt = "costi> ";
 const char* continuation_prompt = "   ...> ";
 
-// An input larger than this is dropped: no formula or kernel comes near it, and the limit
-// keeps a stray paste of a binary file from growing one input without end.
-constexpr std::size_t max_input_bytes = 1u << 20;
+// An input (its lines together) larger than this is dropped: no formula or kernel comes
+// near it, and the limit keeps lines of open brackets from growing one input without end.
+// One line is bounded by max_line_bytes while it is read (line_reader.hpp).
+constexpr std::size_t max_input_bytes = std::size_t{1} << 20;
+
+// E0403 for a line or an input beyond the limits; `what` ends with "is".
+void report_too_long(const std::string& what, const std::string& hint) {
+    std::cout.flush();
+    std::cerr << interp::render({repl_code::too_long, {}, what + " longer than 1 MiB; it was dropped", hint, {}});
+}
 
 struct Args {
     std::string file;
@@ -53,7 +62,7 @@ int misuse(const std::string& message) {
 void print_errors(Workspace& ws, interp::CostiError& e) {
     std::cout.flush();
     ws.restore_spans(e);
-    for (const auto& d : e.diagnostics()) std::cerr << interp::render(d);
+    for (const auto& d : e.diagnostics()) std::cerr << report::valid_utf8(interp::render(d));
 }
 
 // Loads what the command line names; false (after printing why) when it cannot be loaded.
@@ -93,9 +102,18 @@ bool handle(Workspace& ws, std::size_t line, std::string text, bool& quit) {
     if (!text.empty() && text.back() == '\n') text.pop_back();
     const interp::SourceFile& input = ws.add_input(line, std::move(text));
     bool ok = true;
+    // The answer is printed as valid UTF-8 whatever bytes the input held (they may come
+    // back in names and strings); what an input printed before it failed comes first.
+    std::ostringstream answer;
+    auto flush = [&answer] {
+        std::cout << report::valid_utf8(answer.str());
+        answer.str("");
+    };
     try {
-        quit = run_input(ws, input, std::cout);
+        quit = run_input(ws, input, answer);
+        flush();
     } catch (interp::CostiError& e) {
+        flush();
         print_errors(ws, e);
         ok = false;
     } catch (const std::bad_alloc&) {
@@ -104,11 +122,11 @@ bool handle(Workspace& ws, std::size_t line, std::string text, bool& quit) {
         ok = false;
     } catch (const std::exception& e) {
         std::cout.flush();
-        std::cerr << "costi: error: " << e.what() << "\n";
+        std::cerr << "costi: error: " << report::valid_utf8(e.what()) << "\n";
         ok = false;
     }
     std::cout.flush();
-    // Ctrl-C while the input ran: the answer is complete, nothing more to do.
+    // A Ctrl-C after the evaluation's last look at the flag was for this input, not the next.
     (void)LineReader::take_interrupt();
     return ok;
 }
@@ -152,6 +170,7 @@ int main(const std::vector<std::string>& argv) {
     }
 
     std::string pending;
+    long depth = 0;  // brackets left open by the lines in `pending`
     std::size_t line_no = 0;
     std::size_t input_start = 0;
     bool had_error = false;
@@ -162,6 +181,20 @@ int main(const std::vector<std::string>& argv) {
         LineReader::Status status = reader.read(prompt, line);
         if (status == LineReader::Status::interrupted) {
             pending.clear();
+            depth = 0;
+            continue;
+        }
+        if (status == LineReader::Status::too_long) {
+            // The line was read to its end and dropped; so is an input it would have continued.
+            ++line_no;
+            if (args.echo && !reader.interactive()) std::cout << prompt << "…\n";
+            report_too_long(pending.empty() ? "line " + std::to_string(line_no) + " is"
+                                            : "line " + std::to_string(line_no) + ", in the input that began on line " +
+                                                  std::to_string(input_start) + ", is",
+                            "the rest of the input is read as usual");
+            pending.clear();
+            depth = 0;
+            had_error = true;
             continue;
         }
         if (status == LineReader::Status::end) {
@@ -170,38 +203,39 @@ int main(const std::vector<std::string>& argv) {
                 // Ctrl-D inside an open ( or {: drop the unfinished input, keep the session.
                 std::cout << "(unfinished input dropped)\n";
                 pending.clear();
+                depth = 0;
                 continue;
             }
             had_error |= !handle(ws, input_start, std::move(pending), quit);  // reports what is unclosed
             break;
         }
         ++line_no;
-        if (args.echo && !reader.interactive()) std::cout << prompt << line << "\n";
+        if (args.echo && !reader.interactive()) std::cout << prompt << report::valid_utf8(line) << "\n";
         // A :command never continues an expression or a declaration, so it ends an input
         // left open (which then reports what is unclosed): `:quit` always works.
         if (!pending.empty() && line.find_first_not_of(" \t") != std::string::npos &&
             line[line.find_first_not_of(" \t")] == ':') {
             had_error |= !handle(ws, input_start, std::move(pending), quit);
             pending.clear();
+            depth = 0;
             if (quit) break;
         }
         if (pending.empty()) input_start = line_no;
         reader.remember(line);
         pending += line;
         pending += '\n';
-        if (pending.size() > max_input_bytes) {
-            std::cout.flush();
-            std::cerr << interp::render({repl_code::too_long,
-                                         {},
-                                         "the input that began on line " + std::to_string(input_start) +
-                                             " is longer than 1 MiB; it was dropped",
-                                         "is a ( or { left open?",
-                                         {}});
+        if (pending.size() - 1 > max_input_bytes) {  // its lines and the newlines between them
+            report_too_long("the input that began on line " + std::to_string(input_start) + " is",
+                            "is a ( or { left open?");
             pending.clear();
+            depth = 0;
             had_error = true;
             continue;
         }
-        if (open_brackets(pending) > 0) continue;
+        // Only the new line is scanned: the work stays linear however long the input grows.
+        depth += open_brackets(line);
+        if (depth > 0) continue;
+        depth = 0;
         std::string input = std::move(pending);
         pending.clear();
         if (is_blank(input)) continue;

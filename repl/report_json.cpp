@@ -11,42 +11,69 @@ using nlohmann::ordered_json;
 
 namespace {
 
-ordered_json metrics_object(const interp::Program& program, const std::vector<Number>& values, const Number& factor) {
-    ordered_json o = ordered_json::object();
-    for (std::size_t m = 0; m < program.metrics.size(); ++m)
-        o[program.metrics[m].name] = (factor * values[m]).to_string();
-    return o;
-}
-
-ordered_json node_json(const interp::Program& program, const CostNode& node, int depth, int max_depth) {
-    ordered_json n = ordered_json::object();
-    n["label"] = node.label;
-    n["kernel"] = node.kernel->name;
-    n["count"] = node.count.to_string();
-    n["cost"] = metrics_object(program, node.cost, Number(1));
-    n["total"] = metrics_object(program, node.cost, node.count);
-    ordered_json children = ordered_json::array();
-    if (max_depth < 0 || depth < max_depth) {
-        for (const auto& c : node.children) children.push_back(node_json(program, c, depth + 1, max_depth));
+class Writer {
+public:
+    Writer(const interp::Program& program, const JsonOptions& options) : program_(program), options_(options) {
+        if (options.metrics.empty()) {
+            for (std::uint32_t m = 0; m < program.metrics.size(); ++m) metrics_.push_back(m);
+        } else {
+            metrics_ = options.metrics;
+        }
     }
-    n["children"] = std::move(children);
-    return n;
-}
+
+    ordered_json metric_names() const {
+        ordered_json names = ordered_json::array();
+        for (auto m : metrics_) names.push_back(program_.metrics[m].name);
+        return names;
+    }
+
+    ordered_json metrics_object(const std::vector<Number>& values, const Number& factor) const {
+        ordered_json o = ordered_json::object();
+        for (auto m : metrics_) o[program_.metrics[m].name] = (factor * values[m]).to_string();
+        return o;
+    }
+
+    ordered_json node(const CostNode& node, int depth) const {
+        ordered_json n = ordered_json::object();
+        n["label"] = node.label;
+        n["kernel"] = node.kernel->name;
+        n["count"] = node.count.to_string();
+        n["cost"] = metrics_object(node.cost, Number(1));
+        n["total"] = metrics_object(node.cost, node.count);
+        ordered_json children = ordered_json::array();
+        if (options_.depth < 0 || depth < options_.depth) {
+            for (const auto& c : node.children) children.push_back(this->node(c, depth + 1));
+        }
+        n["children"] = std::move(children);
+        return n;
+    }
+
+private:
+    const interp::Program& program_;
+    const JsonOptions& options_;
+    std::vector<std::uint32_t> metrics_;
+};
 
 }  // namespace
 
-std::string json(const interp::Program& program, const RunInfo& info, const CostNode& root, int depth) {
+std::string json(const interp::Program& program, const RunInfo& info, const CostNode& root,
+                 const JsonOptions& options) {
+    Writer w(program, options);
     ordered_json out = ordered_json::object();
     out["model"] = info.model;
     ordered_json runtime = ordered_json::object();
     for (const auto& [name, v] : info.runtime) runtime[name] = v.is_number() ? v.num.to_string() : v.str;
     out["runtime"] = std::move(runtime);
-    ordered_json metrics = ordered_json::array();
-    for (const auto& m : program.metrics) metrics.push_back(m.name);
-    out["metrics"] = std::move(metrics);
-    out["totals"] = metrics_object(program, root.cost, root.count);
-    out["tree"] = node_json(program, root, 0, depth);
-    return out.dump(2) + "\n";
+    out["metrics"] = w.metric_names();
+    out["totals"] = w.metrics_object(root.cost, root.count);
+    out["tree"] = w.node(root, 0);
+    // Names and labels come from the input and may hold bytes that are not UTF-8: JSON
+    // must be UTF-8, so such bytes are written as U+FFFD rather than failing the dump.
+    return out.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string json(const interp::Program& program, const RunInfo& info, const CostNode& root, int depth) {
+    return json(program, info, root, JsonOptions{depth, {}});
 }
 
 }  // namespace costi::report

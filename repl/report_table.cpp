@@ -26,90 +26,150 @@ struct Row {
     std::vector<std::string> cells;
 };
 
-std::size_t width(const std::string& s) {
-    // Count UTF-8 code points so box-drawing characters line up.
-    std::size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
-    return n;
-}
-
 std::string pad_right(const std::string& s, std::size_t w) {
-    return s + std::string(w > width(s) ? w - width(s) : 0, ' ');
+    return s + std::string(w > display_width(s) ? w - display_width(s) : 0, ' ');
 }
 std::string pad_left(const std::string& s, std::size_t w) {
-    return std::string(w > width(s) ? w - width(s) : 0, ' ') + s;
+    return std::string(w > display_width(s) ? w - display_width(s) : 0, ' ') + s;
 }
 
-void collect(const interp::Program& program, const CostNode& node, const Number& multiplier,
-             const std::vector<Number>& root_total, const std::string& prefix, const std::string& branch, int depth,
-             const TableOptions& opt, std::vector<Row>& rows) {
-    Row row;
-    row.tree = prefix + branch + node.label;
-    row.kernel = short_kernel(node.kernel->name);
-    row.count = interp::Number(node.count).to_string();
-    // A row shows what the call contributes to the whole run: its count times one call's
-    // cost, times the counts of every call above it. Rows then add up to their parent's row
-    // and the share column agrees with the value beside it.
-    for (std::size_t m = 0; m < program.metrics.size(); ++m) {
-        Number overall = multiplier * node.count * node.cost[m];
-        row.cells.push_back(opt.exact ? grouped(overall) : compact(overall, program.metrics[m].unit));
-        row.cells.push_back(percent(overall, root_total[m]));
-    }
-    rows.push_back(std::move(row));
-    if (opt.depth >= 0 && depth >= opt.depth) return;
-    std::string child_prefix = prefix + (branch.empty() ? "" : (branch == "└─ " ? "   " : "│  "));
-    Number next = multiplier * node.count;
-    for (std::size_t i = 0; i < node.children.size(); ++i) {
-        bool last = i + 1 == node.children.size();
-        collect(program, node.children[i], next, root_total, child_prefix, last ? "└─ " : "├─ ", depth + 1, opt, rows);
-    }
+std::vector<std::uint32_t> shown_metrics(const interp::Program& program, const std::vector<std::uint32_t>& chosen) {
+    if (!chosen.empty()) return chosen;
+    std::vector<std::uint32_t> all;
+    for (std::uint32_t m = 0; m < program.metrics.size(); ++m) all.push_back(m);
+    return all;
 }
+
+// Walks the tree once and lays out the rows; counts what the options leave out.
+class Layout {
+public:
+    Layout(const interp::Program& program, const TableOptions& opt, std::vector<std::uint32_t> metrics,
+           std::vector<Number> root_total)
+        : program_(program), opt_(opt), metrics_(std::move(metrics)), root_total_(std::move(root_total)) {}
+
+    // True when the call contributes nothing to any shown metric, nor does anything below it.
+    bool all_zero(const CostNode& node) const {
+        for (auto m : metrics_) {
+            if (!node.cost[m].is_zero()) return false;
+        }
+        for (const auto& c : node.children) {
+            if (!c.count.is_zero() && !all_zero(c)) return false;
+        }
+        return true;
+    }
+
+    void add(const CostNode& node, const Number& multiplier, const std::string& prefix, const std::string& branch,
+             int depth) {
+        Row row;
+        row.tree = prefix + branch + valid_utf8(node.label);
+        row.kernel = valid_utf8(short_kernel(node.kernel->name));
+        row.count = grouped(node.count);
+        // A row shows what the call contributes to the whole run: its count times one call's
+        // cost, times the counts of every call above it. Rows then add up to their parent's row
+        // and the share column agrees with the value beside it.
+        for (std::size_t i = 0; i < metrics_.size(); ++i) {
+            const auto& metric = program_.metrics[metrics_[i]];
+            Number overall = multiplier * node.count * node.cost[metrics_[i]];
+            row.cells.push_back(opt_.exact ? grouped(overall) : compact(overall, metric.unit, style_of(metric)));
+            row.cells.push_back(percent(overall, root_total_[i]));
+        }
+        rows.push_back(std::move(row));
+        bool at_limit = opt_.depth >= 0 && depth >= opt_.depth;
+        std::vector<const CostNode*> visible;
+        for (const auto& c : node.children) {
+            if (opt_.hide_zero && (c.count.is_zero() || all_zero(c))) {
+                // Counted where it would have been shown; below the depth it would not be anyway.
+                if (!at_limit) ++zero_rows;
+                continue;
+            }
+            visible.push_back(&c);
+        }
+        if (at_limit) {
+            deeper_rows += visible.size();
+            return;
+        }
+        std::string child_prefix = prefix + (branch.empty() ? "" : (branch == "└─ " ? "   " : "│  "));
+        Number next = multiplier * node.count;
+        for (std::size_t i = 0; i < visible.size(); ++i) {
+            bool last = i + 1 == visible.size();
+            add(*visible[i], next, child_prefix, last ? "└─ " : "├─ ", depth + 1);
+        }
+    }
+
+    std::vector<Row> rows;
+    std::size_t zero_rows = 0;    // calls left out (with what is below them) for being all zero
+    std::size_t deeper_rows = 0;  // calls left out (with what is below them) for being too deep
+
+private:
+    const interp::Program& program_;
+    const TableOptions& opt_;
+    std::vector<std::uint32_t> metrics_;
+    std::vector<Number> root_total_;
+};
 
 }  // namespace
 
+Style style_of(const interp::Metric& metric) {
+    return metric.style == "count" ? Style::count : Style::si;
+}
+
 std::string table(const interp::Program& program, const RunInfo& info, const CostNode& root, const TableOptions& opt) {
+    std::vector<std::uint32_t> metrics = shown_metrics(program, opt.metrics);
     std::vector<Number> root_total;
-    for (const auto& c : root.cost) root_total.push_back(root.count * c);
-    std::vector<Row> rows;
+    for (auto m : metrics) root_total.push_back(root.count * root.cost[m]);
+    Layout layout(program, opt, metrics, root_total);
     Row head{"call", "kernel", "count", {}};
-    for (const auto& m : program.metrics) {
-        head.cells.push_back(m.name);
+    for (auto m : metrics) {
+        head.cells.push_back(program.metrics[m].name);
         head.cells.push_back("%");
     }
-    rows.push_back(head);
-    collect(program, root, Number(1), root_total, "", "", 0, opt, rows);
+    layout.rows.push_back(head);
+    layout.add(root, Number(1), "", "", 0);
 
     std::size_t wt = 0;
     std::size_t wk = 0;
     std::size_t wc = 0;
     std::vector<std::size_t> wcell(head.cells.size(), 0);
-    for (const auto& r : rows) {
-        wt = std::max(wt, width(r.tree));
-        wk = std::max(wk, width(r.kernel));
-        wc = std::max(wc, width(r.count));
-        for (std::size_t i = 0; i < r.cells.size(); ++i) wcell[i] = std::max(wcell[i], width(r.cells[i]));
+    for (const auto& r : layout.rows) {
+        wt = std::max(wt, display_width(r.tree));
+        wk = std::max(wk, display_width(r.kernel));
+        wc = std::max(wc, display_width(r.count));
+        for (std::size_t i = 0; i < r.cells.size(); ++i) wcell[i] = std::max(wcell[i], display_width(r.cells[i]));
     }
-    std::string out = "model " + info.model + "\n";
+    std::string out = "model " + valid_utf8(info.model) + "\n";
     std::string runtime;
-    for (const auto& [name, v] : info.runtime) runtime += (runtime.empty() ? "" : "  ") + name + "=" + v.show();
+    for (const auto& [name, v] : info.runtime) {
+        runtime += (runtime.empty() ? "" : "  ") + valid_utf8(name) + "=" + (v.is_number() ? grouped(v.num) : valid_utf8(v.show()));
+    }
     out += runtime + "\n\n";
-    for (const auto& r : rows) {
+    for (const auto& r : layout.rows) {
         std::string line = pad_right(r.tree, wt) + "  " + pad_right(r.kernel, wk) + "  " + pad_left(r.count, wc);
         for (std::size_t i = 0; i < r.cells.size(); ++i)
             line += (i % 2 == 0 ? "  " : " ") + pad_left(r.cells[i], wcell[i]);
         while (!line.empty() && line.back() == ' ') line.pop_back();
         out += line + "\n";
     }
+    auto calls = [](std::size_t n) {
+        return grouped(Number(static_cast<std::int64_t>(n))) + (n == 1 ? " call" : " calls");
+    };
+    std::vector<std::string> notes;
+    if (layout.deeper_rows > 0) {
+        notes.push_back(calls(layout.deeper_rows) + " below depth " + std::to_string(opt.depth) +
+                        " not shown; see " + opt.show_deeper);
+    }
+    if (layout.zero_rows > 0) notes.push_back(calls(layout.zero_rows) + " that cost nothing not shown; see " + opt.show_zero);
+    for (const auto& n : notes) out += "(" + n + ")\n";
     out += "\ntotals\n";
     std::size_t wn = 0;
     std::size_t we = 0;
-    for (std::size_t m = 0; m < program.metrics.size(); ++m) {
-        wn = std::max(wn, program.metrics[m].name.size());
-        we = std::max(we, grouped(root_total[m]).size());
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+        wn = std::max(wn, display_width(program.metrics[metrics[i]].name));
+        we = std::max(we, grouped(root_total[i]).size());
     }
-    for (std::size_t m = 0; m < program.metrics.size(); ++m) {
-        out += "  " + pad_right(program.metrics[m].name, wn) + "  " + pad_left(grouped(root_total[m]), we) + "  (" +
-               compact(root_total[m], program.metrics[m].unit) + ")\n";
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+        const auto& metric = program.metrics[metrics[i]];
+        out += "  " + pad_right(metric.name, wn) + "  " + pad_left(grouped(root_total[i]), we) + "  (" +
+               compact(root_total[i], metric.unit, style_of(metric)) + ")\n";
     }
     return out;
 }
@@ -120,7 +180,7 @@ std::string metric_lines(const interp::Program& program, const std::vector<Numbe
     std::string out;
     for (std::size_t m = 0; m < program.metrics.size(); ++m) {
         out += pad_right(program.metrics[m].name, wn) + "  " + cost[m].to_string() + "  (" +
-               compact(cost[m], program.metrics[m].unit) + ")\n";
+               compact(cost[m], program.metrics[m].unit, style_of(program.metrics[m])) + ")\n";
     }
     return out;
 }

@@ -97,6 +97,12 @@ void sweep_command(CommandContext& ctx) {
         }
     }
 
+    // Every value is checked before any runs: a range that leaves the variable's domain is
+    // refused at its first value outside it, rather than after minutes of rows.
+    if (!is_config) {
+        for (const auto& [v, r] : points) ws.check_domain(name, v, ctx.span(r));
+    }
+
     const interp::Program& prog = ws.program();
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> head{name};
@@ -111,7 +117,7 @@ void sweep_command(CommandContext& ctx) {
             for (auto& d : e.diagnostics()) d.chain.push_back({"sweep " + name + " = " + v.show(), ctx.span(r)});
             throw;
         }
-        std::vector<std::string> row{v.show()};
+        std::vector<std::string> row{show_exact(v)};
         for (const auto& c : root.cost) row.push_back(report::grouped(root.count * c));
         rows.push_back(std::move(row));
     }

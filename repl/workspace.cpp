@@ -7,6 +7,8 @@
 #include "interpreter/checker.hpp"
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/suggest.hpp"
+#include "repl/present.hpp"
+#include "repl/report.hpp"
 
 namespace costi::repl {
 
@@ -39,6 +41,26 @@ void mark(const interp::CExpr& e, std::size_t metrics, std::vector<bool>& need, 
         }
     }
 }
+
+// Expressions typed in the REPL are compiled against the live program, and compiling
+// interns the config keys they name. They are not part of the program, so the keys an
+// answer added are taken back when it is done, whether it succeeded or failed: after
+// `config.nope ?? 1` (or a failed `config.nope`), `config.nope = 5` is still refused.
+class TransientKeys {
+public:
+    explicit TransientKeys(interp::Program& p) : program_(p), before_(p.config_keys.size()) {}
+    ~TransientKeys() {
+        for (std::size_t i = before_; i < program_.config_keys.size(); ++i)
+            program_.config_id.erase(program_.config_keys[i]);
+        program_.config_keys.resize(before_);
+    }
+    TransientKeys(const TransientKeys&) = delete;
+    TransientKeys& operator=(const TransientKeys&) = delete;
+
+private:
+    interp::Program& program_;
+    std::size_t before_;
+};
 
 bool is_reserved(const std::string& name) {
     static const std::vector<std::string> words = {"and", "or", "not", "if", "then", "else", "true", "false"};
@@ -173,17 +195,21 @@ interp::Overrides Workspace::with_binding(const std::string& name, const Value& 
     const interp::Program& prog = program();
     if (name.rfind("config.", 0) == 0) {
         std::string key = name.substr(7);
-        interp::ConfigEntries model_config;
-        if (model_ != nullptr) model_config = session_.model_config(*model_);
-        bool known = prog.config_id.count(key) != 0;
-        for (const auto& [k, v] : model_config) known = known || k == key;
-        if (!known) {
-            std::vector<std::string> keys;
-            for (const auto& k : prog.config_keys) keys.push_back("config." + k);
-            for (const auto& [k, v] : model_config) keys.push_back("config." + k);
-            auto best = interp::closest(name, keys);
-            fail(code::unbound_name, at, "no kernel reads " + name + " and the model does not set it",
-                 best ? "did you mean '" + *best + "'?" : "see the model's config with :bindings");
+        if (model_ != nullptr) {
+            // The same check as `costi run --set`: a key some kernel reads or the model sets.
+            try {
+                session_.check_config_key(*model_, key);
+            } catch (CostiError& e) {
+                for (auto& d : e.diagnostics()) {
+                    if (d.span.file == nullptr) d.span = at;
+                }
+                throw;
+            }
+        } else if (prog.config_id.count(key) == 0) {
+            std::vector<std::string> keys = prog.config_keys;
+            auto best = interp::closest(key, keys);
+            fail(code::unknown_config_key, at, "unknown config key '" + key + "': no kernel reads it",
+                 best ? "did you mean '" + *best + "'?" : "no kernel reads it, so setting it would change nothing");
         }
         std::erase_if(ov.config, [&](const auto& e) { return e.first == key; });
         ov.config.emplace_back(key, value);
@@ -210,6 +236,7 @@ interp::Overrides Workspace::with_binding(const std::string& name, const Value& 
         }
         if (!value.is_number())
             fail(code::type_error, at, "runtime variable '" + name + "' must be a number, got " + value.show());
+        check_domain(name, value, at);
         std::erase_if(ov.runtime, [&](const auto& e) { return e.first == name; });
         ov.runtime.emplace_back(name, value);
     }
@@ -220,6 +247,15 @@ interp::Overrides Workspace::with_binding(const std::string& name, const Value& 
         (void)session_.base_environment(ov);
     }
     return ov;
+}
+
+void Workspace::check_domain(const std::string& name, const Value& value, const Span& at) const {
+    auto index = program().find_runtime(name);
+    if (!index) return;
+    if (auto problem = interp::domain_problem(program(), *index, value)) {
+        const interp::Runtime& r = program().runtimes[*index];
+        fail(code::bad_domain, at, *problem, r.doc.empty() ? "" : name + ": " + r.doc);
+    }
 }
 
 void Workspace::bind(const std::string& name, const Value& value, const Span& at) {
@@ -294,6 +330,7 @@ std::vector<std::string> Workspace::scope_names(std::size_t visible_lets) const 
 Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::optional<std::size_t> visible_lets) {
     std::size_t visible = std::min(visible_lets.value_or(lets_.size()), lets_.size());
     interp::Program& prog = session_.program();
+    TransientKeys keys(prog);
     interp::CExpr c = interp::compile_expression(prog, expr, {scope_names(visible)});
     // Only what the expression reads is computed: the lets it uses (and theirs), and the
     // model's totals when it names a metric.
@@ -321,17 +358,23 @@ Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::option
     for (std::size_t i = 0; i < visible; ++i) {
         if (compiled[i]) locals[metrics + i] = ev.value(*compiled[i], locals);
     }
-    if (c.kind == interp::CExpr::Kind::call) return {{}, ev.call(*c.call, locals), ""};
-    std::string unit = c.kind == interp::CExpr::Kind::local && c.index < metrics ? prog.metrics[c.index].unit : "";
-    return {ev.value(c, locals), std::nullopt, unit};
+    if (c.kind == interp::CExpr::Kind::call) return {{}, ev.call(*c.call, locals), "", report::Style::si};
+    if (c.kind == interp::CExpr::Kind::local && c.index < metrics) {
+        const interp::Metric& m = prog.metrics[c.index];
+        return {ev.value(c, locals), std::nullopt, m.unit, report::style_of(m)};
+    }
+    return {ev.value(c, locals), std::nullopt, "", report::Style::si};
 }
 
-interp::CallSite Workspace::compile_call(const interp::ast::Expr& call) {
+Workspace::CallAnswer Workspace::evaluate_call(const interp::ast::Expr& call) {
+    TransientKeys keys(session_.program());
     interp::CExpr c = interp::compile_expression(session_.program(), call, {scope_names(lets_.size())});
     if (c.kind != interp::CExpr::Kind::call) {
         fail(code::type_error, call.span, "expected a kernel call such as $F.linear(M = 1, K = 4096, N = 4096)");
     }
-    return *c.call;
+    interp::Evaluator ev(program(), environment());
+    interp::CostNode node = ev.call(*c.call, {});
+    return {c.call->kernel, std::move(node), ev.environment().runtime, source_text(c.call->span)};
 }
 
 std::vector<BoundValue> Workspace::bound_values() const {
@@ -383,7 +426,7 @@ std::vector<BoundValue> Workspace::bound_values() const {
     }
     for (const auto& [key, v] : overrides_.config) {
         BoundValue& b = slot(key);
-        b.detail = b.value.is_absent() ? "" : "replaces " + b.value.show();
+        b.detail = b.value.is_absent() ? "" : "replaces " + show_exact(b.value);
         b.value = v;
         b.origin = Origin::session;
     }

@@ -16,6 +16,7 @@
 
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/session.hpp"
+#include "repl/human.hpp"
 #include "repl/input.hpp"
 
 namespace costi::repl {
@@ -71,7 +72,9 @@ public:
     // ---- bindings
     const interp::Overrides& overrides() const { return overrides_; }
     // The overrides with `name` (a runtime variable or config.KEY) bound to `value`, checked
-    // like a binding. Throws CostiError at `where`.
+    // like a binding: a runtime variable's value must lie in its domain (E0209), a config
+    // key must be one some kernel reads or the model sets (E0112, as `costi run --set`).
+    // Throws CostiError at `where`.
     interp::Overrides with_binding(const std::string& name, const interp::Value& value,
                                    const interp::Span& where) const;
     void bind(const std::string& name, const interp::Value& value, const interp::Span& where);
@@ -99,12 +102,24 @@ public:
         interp::Value value;
         std::optional<interp::CostNode> call;
         std::string unit;  // the metric's unit ("B") when the expression is just a metric's name
+        report::Style style = report::Style::si;  // and how its compact form is written
     };
     // Evaluates an expression with the metrics (the model's totals) and the first
     // `visible_lets` lets in scope (all when omitted). Throws CostiError.
     Answer evaluate(const interp::ast::Expr& expr, std::optional<std::size_t> visible_lets = std::nullopt);
-    // Compiles `$Kernel(args)` of an input into a call site. Throws CostiError.
-    interp::CallSite compile_call(const interp::ast::Expr& call);
+    // One kernel call evaluated under the current bindings.
+    struct CallAnswer {
+        const interp::Kernel* kernel = nullptr;
+        interp::CostNode node;
+        std::vector<interp::Value> runtime;  // the runtime values it ran with
+        std::string text;                    // the call as written, on one line
+    };
+    // Compiles and evaluates `$Kernel(args)` of an input. Throws CostiError.
+    CallAnswer evaluate_call(const interp::ast::Expr& call);
+
+    // Refuses (E0209) a value outside the domain of runtime variable `name`; the hint says
+    // what the variable is. Does nothing for a name that is no runtime variable.
+    void check_domain(const std::string& name, const interp::Value& value, const interp::Span& where) const;
 
     // "no model is loaded" with a hint naming the models known; `what` says what needed one.
     [[noreturn]] void no_model(const interp::Span& where, const std::string& what) const;

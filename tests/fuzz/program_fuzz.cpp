@@ -1,33 +1,61 @@
-// libFuzzer target: any bytes as a .cost program go through parse, check and evaluation
-// of every model it declares. Any crash, sanitizer report, hang or abort is a bug: bad
-// input must end in a CostiError. Built with -DCOSTI_FUZZ=ON and clang (see CMakeLists).
+// libFuzzer target: any bytes as a .cost program go through parse, check, evaluation of
+// every model it declares and both reports (table and JSON) of each run. Any crash,
+// sanitizer report, hang or abort is a bug: bad input must end in a CostiError. The JSON
+// report must be valid JSON whatever bytes the input holds (names that are not UTF-8).
+// Built with -DCOSTI_FUZZ=ON and clang; see docs/fuzzing.md.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/session.hpp"
+#include "repl/report.hpp"
+
+namespace {
+
+// Inputs longer than this add nothing the fuzzer cannot find with shorter ones (the seed
+// pieces are at most 4000 bytes, see make_corpus.cmake); run with -max_len=4096.
+constexpr std::size_t max_input = 4096;
+
+void render_all(const costi::interp::CostiError& e) {
+    for (const auto& d : e.diagnostics()) (void)costi::interp::render(d);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    // Imports such as "stdlib/all.cost" resolve in this source tree, never in an install.
+    setenv("COSTI_PATH", COSTI_SOURCE_DIR, 1);
+    return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    // Inputs longer than this add nothing the fuzzer cannot find with shorter ones.
-    if (size > 4096) return 0;
+    if (size > max_input) return 0;
     std::string text(reinterpret_cast<const char*>(data), size);
     costi::interp::Session session;
     try {
-        // Built-in metrics and runtime variables, so the input's kernels can be evaluated.
-        session.load_text("<prelude>",
-                          "metric flops\nmetric read unit \"B\"\nruntime batch_size = 1\nruntime seq_len = 3\n"
-                          "runtime cache_len = 0\nruntime a_bytes = 2\nruntime w_bytes = 2\n");
+        // The real prelude (metrics, runtime variables and their domains), as every library
+        // file imports it; an input that imports it too gets the same module once.
+        session.load_file(COSTI_SOURCE_DIR "/stdlib/prelude.cost");
         session.load_text("<fuzz>", std::move(text));
-        for (const auto& model : session.program().models) {
-            try {
-                (void)session.run(*model, {});
-            } catch (const costi::interp::CostiError& e) {
-                for (const auto& d : e.diagnostics()) (void)costi::interp::render(d);
-            }
-        }
     } catch (const costi::interp::CostiError& e) {
-        for (const auto& d : e.diagnostics()) (void)costi::interp::render(d);
+        render_all(e);
+        return 0;
+    }
+    const auto& program = session.program();
+    for (const auto& model : program.models) {
+        try {
+            costi::interp::CostNode root = session.run(*model, {});
+            costi::report::RunInfo info{model->name, {}};
+            (void)costi::report::table(program, info, root, costi::report::TableOptions{});
+            std::string json = costi::report::json(program, info, root, -1);
+            // The JSON report is a contract for tools: it must parse, whatever the names hold.
+            if (!nlohmann::json::accept(json)) std::abort();
+        } catch (const costi::interp::CostiError& e) {
+            render_all(e);
+        }
     }
     return 0;
 }

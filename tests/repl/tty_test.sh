@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # costi repl on a real terminal (a tmux pane): the prompt, tab completion, history within a
 # session and across sessions ($COSTI_HISTORY), Ctrl-C at the prompt and inside an open
-# bracket, Ctrl-D inside an open bracket and on an empty line, a multi-line definition.
+# bracket, Ctrl-D inside an open bracket and on an empty line, a multi-line definition,
+# Ctrl-C during a long evaluation.
 #
 # usage: tty_test.sh COSTI TEST_DIR   (TEST_DIR holds tiny.cost)
 #
@@ -74,15 +75,16 @@ step() {
   wait_for "$expected" "$before"
 }
 
-# Starts costi in a fresh tmux server (each on its own socket: a server being shut down
-# must not take the next session's commands).
+# Starts costi on FILE (default tiny.cost) in a fresh tmux server (each on its own
+# socket: a server being shut down must not take the next session's commands).
 start() {
+  local file=${1:-tiny.cost}
   [ -n "$socket" ] && tm kill-server 2>/dev/null
   sessions=$((sessions + 1))
   socket="costi-tty-test-$$-$sessions"
   tm new-session -d -s repl -x 150 -y 50 \
     "cd '$test_dir' && env -i PATH=/usr/bin:/bin HOME='$home' TERM=xterm LANG=C.UTF-8 COSTI_HISTORY='$history_file' \
-     '$costi' repl tiny.cost; echo \"costi exited with \$?\"; sleep 600"
+     '$costi' repl '$file'; echo \"costi exited with \$?\"; sleep 600"
   wait_for "costi>" 0
 }
 
@@ -91,7 +93,7 @@ wait_for "model tiny" 0
 
 # A binding whose name is completed by Tab, then an answer that uses it.
 step "line:seq_len = 16" "seq_" Tab " = 16" Enter
-step "32768" "flops" Enter
+step "32,768" "flops" Enter
 # Completion of a command, a kernel name after $, a config key.
 step "what-if questions" ":hel" Tab Enter
 step "active_params  0" '$tiny.Lin' Tab "(M = 1, K = 1, N = 1)" Enter
@@ -103,9 +105,9 @@ type_keys C-u Enter
 
 # History within the session: Up Up recalls `flops`.
 step "line:batch_size = 2" "batch_size = 2" Enter
-step "65536" "flops" Enter
+step "65,536" "flops" Enter
 step "line:batch_size = 1" "batch_size = 1" Enter
-step "32768" Up Up Enter
+step "32,768" Up Up Enter
 
 # Ctrl-C clears a half-typed line and an open bracket; the session goes on.
 step "never run" "garbage that is never run"
@@ -113,7 +115,7 @@ step "^C" C-c
 step "line:42" "6 * 7" Enter
 step "...>" "(1 +" Enter
 step "^C" C-c
-step "line:2468" "1234 * 2" Enter
+step "line:2,468" "1234 * 2" Enter
 screen | grep -qF "unknown name 'garbage'" && fail "a line cleared by Ctrl-C was run"
 
 # Ctrl-D inside an open bracket drops the unfinished input only.
@@ -135,4 +137,16 @@ step "costi exited with 0" Up Enter
 # Ctrl-D on an empty line ends the session.
 start
 step "costi exited with 0" C-d
+
+# Ctrl-C during an evaluation stops it with E0208 and keeps the session (slow.cost makes
+# 2^22 distinct calls, far longer than the moment it takes to press the key).
+start slow.cost
+type_keys "flops" Enter
+sleep 0.5
+# Sent straight away: during an evaluation the terminal is not in libedit's raw mode.
+tm send-keys -t repl C-c
+wait_for "[E0208]" 0
+step "line:42" "6 * 7" Enter
+screen | grep -qF "26,388,276,969,472" && fail "the interrupted evaluation printed an answer"
+step "costi exited with 0" ":quit" Enter
 echo ok

@@ -1,0 +1,120 @@
+// `costi list`: what the built-in library holds.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "interpreter/loader.hpp"
+#include "interpreter/session.hpp"
+#include "repl/cli.hpp"
+#include "repl/human.hpp"
+#include "repl/model_lookup.hpp"
+#include "repl/report.hpp"
+
+namespace costi::cli {
+
+namespace {
+
+const std::vector<std::string> kinds = {"models", "kernels", "hardware"};
+
+std::string pad(const std::string& s, std::size_t w) {
+    std::size_t n = report::display_width(s);
+    return s + std::string(w > n ? w - n : 0, ' ');
+}
+
+// The weights of a model at its defaults, compact; "-" when it does not evaluate.
+std::string params_of(const LibraryFile& file, const std::string& name) {
+    try {
+        interp::Session session;
+        session.load_file(file.path.string());
+        const interp::Program& program = session.program();
+        auto m = program.find_metric("params");
+        if (!m) return "-";
+        interp::CostNode root = session.totals(session.pick_model(name), {});
+        return report::compact(root.count * root.cost[*m], program.metrics[*m].unit,
+                               report::style_of(program.metrics[*m]));
+    } catch (const interp::CostiError&) {
+        return "-";
+    }
+}
+
+int list_models(bool names_only) {
+    struct Line {
+        std::string name;
+        std::string file;
+        std::string params;
+    };
+    std::vector<Line> lines;
+    for (const auto& f : library_models()) {
+        if (f.names.empty()) lines.push_back({f.short_name, f.short_name, "-"});
+        for (const auto& n : f.names)
+            lines.push_back({report::valid_utf8(n), f.short_name, names_only ? "" : params_of(f, n)});
+    }
+    std::size_t wn = 0;
+    std::size_t wf = 0;
+    for (const auto& l : lines) {
+        wn = std::max(wn, report::display_width(l.name));
+        wf = std::max(wf, report::display_width(l.file));
+    }
+    for (const auto& l : lines) {
+        if (names_only) {
+            std::cout << l.name << "\n";
+        } else {
+            std::cout << pad(l.name, wn) << "  " << pad(l.file, wf) << "  " << l.params << "\n";
+        }
+    }
+    return 0;
+}
+
+int list_kernels() {
+    interp::Session session;
+    session.load_file("stdlib/all.cost");
+    session.load_library();
+    std::vector<std::string> names;
+    for (const auto& [name, kernel] : session.program().kernel_by_name) names.push_back(name);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) std::cout << report::valid_utf8(n) << "\n";
+    return 0;
+}
+
+int list_hardware() {
+    auto files = library_hardware();
+    if (files.empty()) {
+        std::string where;
+        for (const auto& d : interp::library_dirs()) where += (where.empty() ? "" : ", ") + (d / "hardware").string();
+        std::cerr << "costi: the library has no hardware files yet (looked for hardware/*.cost in " << where << ")\n";
+    }
+    for (const auto& f : files) std::cout << report::valid_utf8(f.short_name) << "\n";
+    return 0;
+}
+
+}  // namespace
+
+Command list_command() {
+    return {"list", "list the library's models, kernels or hardware",
+            [](CLI::App& app, const std::vector<std::string>&) -> std::function<int()> {
+                struct State {
+                    std::string what = "models";
+                    bool names = false;
+                };
+                auto st = std::make_shared<State>();
+                app.description(
+                    "Lists what the built-in library holds. models: one line per model — its declared name\n"
+                    "(what `costi run` accepts), its file's short name (also accepted) and its parameter\n"
+                    "count at the defaults. kernels: every kernel and alias name a formula can call.\n"
+                    "hardware: the hardware/*.cost files.");
+                app.add_option("WHAT", st->what, "models (default), kernels or hardware")->type_name("");
+                app.add_flag("--names", st->names, "models: only the declared names, one per line");
+                return [st, &app]() {
+                    reject_leftovers(app);
+                    if (st->what == "models") return list_models(st->names);
+                    if (st->names) throw Misuse{"option '--names' goes with `costi list models`", ""};
+                    if (st->what == "kernels") return list_kernels();
+                    if (st->what == "hardware") return list_hardware();
+                    throw Misuse{"costi list takes models, kernels or hardware, got '" + st->what + "'",
+                                 did_you_mean(st->what, kinds)};
+                };
+            }};
+}
+
+}  // namespace costi::cli

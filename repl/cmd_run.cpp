@@ -1,0 +1,277 @@
+// `costi run`: evaluate a model and print its breakdown.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "interpreter/domain.hpp"
+#include "interpreter/session.hpp"
+#include "interpreter/suggest.hpp"
+#include "repl/cli.hpp"
+#include "repl/model_lookup.hpp"
+#include "repl/report.hpp"
+
+namespace costi::cli {
+
+using interp::CostiError;
+using interp::Number;
+using interp::Value;
+
+namespace {
+
+const char* description = R"(Evaluates a model exactly and prints its breakdown: every call with its kernel, its
+count (how often its parent calls it), and each metric as the call's contribution to the
+whole run (one call's cost x its count x the counts of the calls above it) with its share
+of the total. The JSON output gives per node "cost" (one call) and "total" (count x cost).)";
+
+const char* footer = R"(
+FILE is a .cost file, a library model's short name (gpt2, llama-3-8b) or a model's declared
+name (meta-llama/Meta-Llama-3-8B). Each runtime variable the program declares is a flag
+(--seq_len 4096 or --seq_len=4096); VALUE is exact: 42, 0.5, 9/16, 1e6. A value outside the
+variable's domain, an unknown --set key or metric is a misuse (exit status 2).
+The table shows 3 levels of calls below the model (a decoder layer's modules) and leaves
+out calls that cost nothing in every shown metric; --depth all and --all show everything.
+The JSON keeps every call unless --depth is given.
+exit status: 0 success, 1 error in the input, 2 misuse of the command line.
+)";
+
+// Everything the options hold; the runner reads it after parsing.
+struct RunState {
+    std::string file;
+    std::string config_json;
+    std::string model;
+    std::string depth;
+    bool all = false;
+    std::string metrics;
+    std::string format = "table";
+    bool exact = false;
+    std::vector<std::string> sets;
+    std::map<std::string, std::string> runtime;  // flag name -> text, for flags given
+    std::map<std::string, CLI::Option*> runtime_options;
+
+    std::string loaded_file;  // what define() found as FILE
+    ModelRef ref;
+    std::unique_ptr<interp::Session> session;  // the program FILE (or the library) makes
+    std::optional<CostiError> load_error;      // why it could not be loaded
+    std::unique_ptr<interp::Session> failed;   // keeps the sources load_error quotes
+};
+
+// FILE among the arguments, before parsing: the first argument that is neither an option
+// nor the value of one. Options the table does not know are runtime flags (they take a value).
+std::string find_file(const CLI::App& app, const std::vector<std::string>& args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--") return i + 1 < args.size() ? args[i + 1] : "";
+        if (a.size() > 1 && a[0] == '-' && !(a[1] >= '0' && a[1] <= '9')) {
+            if (a.find('=') != std::string::npos) continue;
+            const CLI::Option* o = app.get_option_no_throw(a);
+            bool takes_value = o == nullptr || o->get_expected_min() > 0;
+            if (takes_value) ++i;
+            continue;
+        }
+        return a;
+    }
+    return "";
+}
+
+Value config_value(const std::string& text) {
+    if (auto n = Number::parse(text)) return Value::of(*n);
+    if (text == "true") return Value::of(1);
+    if (text == "false") return Value::of(0);
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+        return Value::of_string(text.substr(1, text.size() - 2));
+    return Value::of_string(text);
+}
+
+// --depth N|all: -1 for all.
+int parse_depth(const std::string& text) {
+    if (text == "all") return -1;
+    auto n = Number::parse(text);
+    auto v = n ? n->to_int64() : std::nullopt;
+    // Deeper than any tree a program can build (call depth is limited to 1000).
+    if (!v || *v < 0 || *v > 1000000)
+        throw Misuse{"option '--depth' takes a non-negative integer or 'all', got '" + text + "'", ""};
+    return static_cast<int>(*v);
+}
+
+std::vector<std::uint32_t> parse_metrics(const interp::Program& program, const std::string& text) {
+    std::vector<std::string> names;
+    for (const auto& m : program.metrics) names.push_back(m.name);
+    std::vector<std::uint32_t> chosen;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t comma = text.find(',', start);
+        std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        start = comma == std::string::npos ? text.size() + 1 : comma + 1;
+        if (name.empty()) continue;
+        auto m = program.find_metric(name);
+        if (!m) {
+            throw Misuse{"option '--metrics': unknown metric '" + name + "'",
+                         did_you_mean(name, names, "metrics: " + interp::join(names))};
+        }
+        if (std::find(chosen.begin(), chosen.end(), *m) == chosen.end()) chosen.push_back(*m);
+    }
+    if (chosen.empty()) throw Misuse{"option '--metrics' takes a list such as flops,read", "metrics: " + interp::join(names)};
+    return chosen;
+}
+
+void load(RunState& st, const std::string& file) {
+    st.loaded_file = file;
+    st.session = std::make_unique<interp::Session>();
+    try {
+        if (!file.empty()) {
+            st.ref = find_model(file);
+            st.session->load_file(st.ref.file);
+            return;
+        }
+        if (!st.config_json.empty()) {
+            st.session->load_library();
+            return;
+        }
+    } catch (const CostiError& e) {
+        st.load_error = e;
+    }
+    // No program to run: the runtime variables of the prelude still make the flags.
+    auto prelude = std::make_unique<interp::Session>();
+    prelude->load_file("stdlib/prelude.cost");
+    if (st.load_error) st.failed = std::move(st.session);
+    st.session = std::move(prelude);
+}
+
+int run(RunState& st, CLI::App& app) {
+    reject_leftovers(app);
+    if (st.load_error) throw *st.load_error;
+    if (st.file.empty() && st.config_json.empty())
+        throw Misuse{"costi run needs a FILE or --config config.json", "costi list models shows the library's models"};
+    if (!st.file.empty() && !st.config_json.empty())
+        throw Misuse{"give either a FILE or --config, not both",
+                     "a model file can take its config with `config from \"x.json\"`"};
+    if (st.file != st.loaded_file) throw Misuse{"cannot tell which argument is FILE", "put FILE first: costi run FILE [options]"};
+    interp::Session& session = *st.session;
+    const interp::Program& program = session.program();
+
+    int depth = st.depth.empty() ? -2 : parse_depth(st.depth);
+    if (st.format != "table" && st.format != "json")
+        throw Misuse{"option '--format' takes table or json, got '" + st.format + "'",
+                     did_you_mean(st.format, {"table", "json"})};
+    std::vector<std::uint32_t> metrics = st.metrics.empty() ? std::vector<std::uint32_t>{} : parse_metrics(program, st.metrics);
+
+    interp::Overrides overrides;
+    for (const auto& [name, text] : st.runtime) {
+        auto index = program.find_runtime(name);
+        auto n = Number::parse(text);
+        if (!n) throw Misuse{"option '--" + name + "' takes a number (42, 0.5, 9/16, 1e6), got '" + text + "'", ""};
+        Value v = Value::of(*n);
+        if (auto problem = interp::domain_problem(program, *index, v)) {
+            const std::string& doc = program.runtimes[*index].doc;
+            throw Misuse{"option '--" + name + "': " + *problem, doc.empty() ? "" : name + ": " + doc};
+        }
+        overrides.runtime.emplace_back(name, v);
+    }
+    for (const auto& kv : st.sets) {
+        auto eq = kv.find('=');
+        std::string key = eq == std::string::npos ? "" : kv.substr(0, eq);
+        if (key.rfind("config.", 0) == 0) key = key.substr(7);
+        if (key.empty()) throw Misuse{"option '--set' takes config.KEY=VALUE, got '" + kv + "'", ""};
+        overrides.config.emplace_back(key, config_value(kv.substr(eq + 1)));
+    }
+
+    std::string model_name = st.model;
+    if (!st.ref.model.empty()) {
+        if (!model_name.empty() && model_name != st.ref.model)
+            throw Misuse{"'" + st.file + "' names model '" + st.ref.model + "', --model names '" + model_name + "'", ""};
+        model_name = st.ref.model;
+    }
+    const interp::Model& model =
+        st.config_json.empty() ? session.pick_model(model_name) : session.model_from_config_json(st.config_json);
+    for (const auto& [key, value] : overrides.config) {
+        try {
+            session.check_config_key(model, key);
+        } catch (const CostiError& e) {
+            const auto& d = e.diagnostics().front();
+            throw Misuse{"option '--set': " + d.message, d.hint};
+        }
+    }
+    interp::Environment env = session.environment(model, overrides);
+    // The tree is kept one level below what is shown (the note counts the calls there);
+    // deeper calls count in every total without being kept.
+    int shown = st.format == "json" ? (depth == -2 ? -1 : depth) : (depth == -2 ? report::default_depth : depth);
+    interp::CostNode root = session.run_in(model, env, shown < 0 ? -1 : shown + 1);
+    report::RunInfo info;
+    info.model = model.name;
+    for (std::size_t i = 0; i < program.runtimes.size(); ++i)
+        info.runtime.emplace_back(program.runtimes[i].name, env.runtime[i]);
+    if (st.format == "json") {
+        std::cout << report::json(program, info, root, report::JsonOptions{depth == -2 ? -1 : depth, metrics});
+    } else {
+        report::TableOptions options;
+        options.depth = depth == -2 ? report::default_depth : depth;
+        options.exact = st.exact;
+        options.hide_zero = !st.all;
+        options.metrics = metrics;
+        std::cout << report::table(program, info, root, options);
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command run_command() {
+    return {"run", "evaluate a model and print its breakdown (table or JSON)",
+            [](CLI::App& app, const std::vector<std::string>& args) -> std::function<int()> {
+                auto st = std::make_shared<RunState>();
+                app.description(description);
+                app.footer(footer);
+                app.add_option("FILE", st->file, "a .cost file, a library model's short or declared name")
+                    ->type_name("");
+                app.add_option("--config", st->config_json,
+                               "take the model from a Hugging Face config.json (kernel from architectures[0])")
+                    ->type_name("FILE.json");
+                app.add_option("--model", st->model, "which model of FILE to run (when it declares several)")
+                    ->type_name("NAME");
+                app.add_option("--depth", st->depth,
+                               "levels of calls shown below the model (table default: " +
+                                   std::to_string(report::default_depth) + "; JSON: all)")
+                    ->type_name("N|all");
+                app.add_flag("--all", st->all, "also show calls that cost nothing in every shown metric");
+                app.add_option("--metrics", st->metrics, "the metrics shown, in order (default: all)")
+                    ->type_name("M1,M2,...");
+                app.add_option("--format", st->format, "output format: table or json (default: table)")
+                    ->type_name("table|json");
+                app.add_flag("--exact", st->exact, "exact integers in the table instead of 14.08 T");
+                app.add_option("--set", st->sets, "override a config value (number, true/false, or text); repeatable")
+                    ->type_name("config.KEY=VALUE")
+                    ->expected(1)
+                    ->allow_extra_args(false);
+                // Options repeated: the last one counts, as with most command lines.
+                for (CLI::Option* o : app.get_options()) {
+                    if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+                }
+                // Peek at the file the arguments name to generate a flag per runtime variable.
+                std::string config_json;
+                for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+                    if (args[i] == "--config") config_json = args[i + 1];
+                    if (args[i].rfind("--config=", 0) == 0) config_json = args[i].substr(9);
+                }
+                st->config_json = config_json;
+                load(*st, find_file(app, args));
+                st->config_json.clear();
+                for (const auto& r : st->session->program().runtimes) {
+                    std::string flag = "--" + r.name;
+                    if (app.get_option_no_throw(flag) != nullptr) continue;  // a fixed option takes precedence
+                    std::string help = r.doc.empty() ? "" : r.doc + "; ";
+                    help += r.domain.describe();
+                    CLI::Option* o = app.add_option_function<std::string>(
+                                           flag, [st, name = r.name](const std::string& v) { st->runtime[name] = v; },
+                                           help)
+                                         ->type_name("VALUE")
+                                         ->group("Runtime variables")
+                                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+                    st->runtime_options[r.name] = o;
+                }
+                return [st, &app]() { return run(*st, app); };
+            }};
+}
+
+}  // namespace costi::cli

@@ -1,0 +1,115 @@
+// Finding models by file, short name or declared name; listing the library.
+#include "repl/model_lookup.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include "grammar/parse.hpp"
+#include "interpreter/diagnostics.hpp"
+#include "interpreter/loader.hpp"
+#include "interpreter/suggest.hpp"
+
+namespace costi::cli {
+
+namespace fs = std::filesystem;
+using interp::CostiError;
+using interp::Diagnostic;
+
+namespace {
+
+// Library files are read whole to find the names they declare; a file larger than this is
+// not a model of the library and is left to the loader (which reports it) instead.
+constexpr std::uintmax_t max_scanned_bytes = 1u << 20;
+
+std::vector<LibraryFile> library_files(const std::string& folder) {
+    std::vector<LibraryFile> files;
+    std::set<std::string> seen;
+    for (const auto& dir : interp::library_dirs()) {
+        std::error_code ec;
+        fs::directory_iterator it(dir / folder, ec);
+        if (ec) continue;
+        for (const auto& entry : it) {
+            const fs::path& p = entry.path();
+            if (p.extension() != ".cost" || !entry.is_regular_file(ec)) continue;
+            std::string short_name = p.stem().string();
+            if (!seen.insert(short_name).second) continue;
+            files.push_back({short_name, p, {}});
+        }
+    }
+    std::sort(files.begin(), files.end(),
+              [](const LibraryFile& a, const LibraryFile& b) { return a.short_name < b.short_name; });
+    return files;
+}
+
+// The models a file declares, from its own text (imports are not followed).
+std::vector<std::string> declared_models(const fs::path& p) {
+    std::error_code ec;
+    auto size = fs::file_size(p, ec);
+    if (ec || size > max_scanned_bytes) return {};
+    std::ifstream in(p, std::ios::binary);
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    interp::SourceSet sources;
+    try {
+        auto module = grammar::parse_module(*sources.add(p.string(), std::move(text)));
+        std::vector<std::string> names;
+        for (const auto& m : module.models) names.push_back(m.name);
+        return names;
+    } catch (const CostiError&) {
+        return {};
+    }
+}
+
+}  // namespace
+
+std::vector<LibraryFile> library_models() {
+    auto files = library_files("models");
+    for (auto& f : files) f.names = declared_models(f.path);
+    return files;
+}
+
+std::vector<LibraryFile> library_hardware() {
+    return library_files("hardware");
+}
+
+ModelRef find_model(const std::string& what) {
+    std::error_code ec;
+    if (fs::exists(fs::path(what), ec)) return {what, ""};
+    // The loader finds library paths and short names itself; hand it what it will find.
+    for (const auto& dir : interp::search_path()) {
+        for (const fs::path& candidate : {dir / what, dir / "models" / (what + ".cost")}) {
+            if (fs::is_regular_file(candidate, ec)) return {what, ""};
+        }
+    }
+    std::vector<LibraryFile> models = library_models();
+    for (const auto& f : models) {
+        for (const auto& name : f.names) {
+            if (name == what) return {f.path.string(), name};
+        }
+    }
+    std::vector<std::string> candidates;
+    for (const auto& f : models) {
+        candidates.push_back(f.short_name);
+        candidates.push_back("models/" + f.short_name + ".cost");
+        for (const auto& name : f.names) candidates.push_back(name);
+    }
+    // A misspelt path: its neighbours in the folder it names.
+    fs::path parent = fs::path(what).parent_path();
+    if (!parent.empty()) {
+        fs::directory_iterator it(parent, ec);
+        if (!ec) {
+            for (const auto& entry : it) {
+                if (entry.path().extension() == ".cost") candidates.push_back((parent / entry.path().filename()).string());
+            }
+        }
+    }
+    auto best = interp::closest(what, candidates);
+    throw CostiError(Diagnostic{interp::code::io,
+                                {},
+                                "cannot read '" + what + "': no such file, and no library model of that name",
+                                best ? "did you mean '" + *best + "'?" : "`costi list models` lists the library's models",
+                                {}});
+}
+
+}  // namespace costi::cli

@@ -1,0 +1,43 @@
+// Finding the model a user names on the command line: `costi run` and `costi repl` take a
+// file path, a library model's short name (`llama-3-8b`: models/llama-3-8b.cost of the
+// built-in library) or a model's declared name (`meta-llama/Meta-Llama-3-8B`).
+//
+// Owns: the lookup order, listing the library's models and hardware files, and the
+// "did you mean" across all three kinds of name. Does not own loading or checking (the
+// Session does that with what this returns).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace costi::cli {
+
+// A .cost file of the built-in library.
+struct LibraryFile {
+    std::string short_name;          // "llama-3-8b": the file name without .cost
+    std::filesystem::path path;      // where it is
+    std::vector<std::string> names;  // the models it declares ("meta-llama/Meta-Llama-3-8B")
+};
+
+// The library's models/*.cost files (the first library folder holding a name wins, as the
+// loader searches), sorted by short name, with the model names each declares. A file
+// that does not parse is listed without names; loading it reports why.
+std::vector<LibraryFile> library_models();
+
+// The library's hardware/*.cost files, sorted by short name (names are not read).
+std::vector<LibraryFile> library_hardware();
+
+// What to load for `what`, and which of its models to run ("" when the file decides).
+struct ModelRef {
+    std::string file;
+    std::string model;
+};
+
+// Resolves `what`, trying in order: an existing file; a path or short name in the library
+// (as Loader::load_file does: DIR/what, DIR/models/what.cost along the search path); the
+// declared name of a library model. Throws interp::CostiError (E0002) otherwise, with
+// "did you mean" over short names, declared names and nearby file names.
+ModelRef find_model(const std::string& what);
+
+}  // namespace costi::cli
