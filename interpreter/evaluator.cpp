@@ -13,6 +13,16 @@ void Evaluator::fail(const char* c, const Span& span, std::string message, std::
     throw CostiError(Diagnostic{c, span, std::move(message), std::move(hint), {}});
 }
 
+void Evaluator::charge(const Number& a, const Number& b, const Span& span) {
+    std::size_t bits = a.bit_size() + b.bit_size();
+    if (bits <= 128) return;  // the machine-integer path
+    big_words_ += bits / 64;
+    if (big_words_ > limits_.max_big_words) {
+        fail(code::too_large, span, "evaluation needs too much arithmetic on very large numbers",
+             "the numbers here have " + std::to_string(bits) + " bits; real costs need under 200");
+    }
+}
+
 Value Evaluator::value(const CExpr& e, const std::vector<Value>& locals) {
     return eval(e, locals, false);
 }
@@ -59,6 +69,7 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
             }
             Value a = eval(e.args[0], locals, false);
             Value b = eval(e.args[1], locals, false);
+            charge(a.num, b.num, e.span);
             OpError err;
             auto r = apply_binary(e.op, a, b, err);
             if (!r) fail(err.code, e.span, err.message, err.hint);
@@ -67,7 +78,10 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
         case CExpr::Kind::function: {
             std::vector<Value> args;
             args.reserve(e.args.size());
-            for (const auto& a : e.args) args.push_back(eval(a, locals, false));
+            for (const auto& a : e.args) {
+                args.push_back(eval(a, locals, false));
+                charge(args.back().num, Number(0), e.span);
+            }
             OpError err;
             auto r = apply_function(e.fn, args, err);
             if (!r) fail(err.code, e.span, err.message, err.hint);
@@ -235,6 +249,7 @@ void Evaluator::run_body(const Kernel& k, std::vector<Value>& locals, CostNode& 
                 const CallSite& site = k.children[step.index];
                 CostNode child = invoke(site, locals, child_depth);
                 for (std::size_t m = 0; m < node.cost.size(); ++m) {
+                    charge(child.count, child.cost[m], site.span);
                     Number add = child.count * child.cost[m];
                     Number sum = node.cost[m] + add;
                     if (sum.bit_size() > Number::max_bits) {

@@ -39,6 +39,9 @@ struct Environment {
 struct EvalLimits {
     std::uint64_t max_calls = 10'000'000;  // kernel bodies evaluated (memo hits are free)
     std::size_t max_nodes = 1'000'000;     // calls kept in the cost tree for the reports
+    // Arithmetic on numbers beyond 64 bits costs time in their size: the operands' sizes,
+    // in 64-bit words, summed over the evaluation (a few seconds of the largest numbers).
+    std::uint64_t max_big_words = 10'000'000;
 };
 
 class Evaluator {
@@ -84,7 +87,9 @@ private:
     const Program& program_;
     Environment env_;
     EvalLimits limits_;
+    void charge(const Number& a, const Number& b, const Span& span);
     std::uint64_t calls_ = 0;
+    std::uint64_t big_words_ = 0;
     std::size_t nodes_ = 0;
     std::unordered_map<MemoKey, std::vector<Number>, MemoHash> memo_;
     static inline const volatile std::sig_atomic_t* interrupt_ = nullptr;

@@ -17,7 +17,9 @@ Session::Session() : loader_(sources_), program_(std::make_unique<Program>(check
 void Session::recheck(std::size_t modules_before) {
     try {
         auto checked = std::make_unique<Program>(check(loader_.modules()));
-        // Models made from config.json point into the old program: re-resolve them.
+        // Models made from config.json point into the old program: find every new entry
+        // first, and re-point them only when all exist, so a failure changes nothing.
+        std::vector<const Kernel*> entries;
         for (auto& m : json_models_) {
             const Kernel* entry = checked->find_kernel(m->entry.kernel->name);
             if (entry == nullptr) {
@@ -28,8 +30,11 @@ void Session::recheck(std::size_t modules_before) {
                     "",
                     {}});
             }
-            m->entry.kernel = entry;
-            m->entry.args.assign(entry->params.size(), std::nullopt);
+            entries.push_back(entry);
+        }
+        for (std::size_t i = 0; i < json_models_.size(); ++i) {
+            json_models_[i]->entry.kernel = entries[i];
+            json_models_[i]->entry.args.assign(entries[i]->params.size(), std::nullopt);
         }
         program_ = std::move(checked);
     } catch (...) {
@@ -40,14 +45,16 @@ void Session::recheck(std::size_t modules_before) {
 
 void Session::load_file(const std::string& path) {
     std::size_t before = loader_.modules().size();
+    const SourceFile* file = nullptr;
     try {
-        const ast::Module& m = loader_.load_file(path);
-        if (first_file_ == nullptr) first_file_ = m.file;
+        file = loader_.load_file(path).file;
     } catch (...) {
         loader_.truncate(before);
         throw;
     }
     recheck(before);
+    // Only a file that checked becomes the session's first file (whose model runs by default).
+    if (first_file_ == nullptr) first_file_ = file;
 }
 
 void Session::load_text(const std::string& name, std::string text) {
@@ -208,7 +215,7 @@ CostNode Session::run_in(const Model& model, Environment env, int keep_depth) co
         throw CostiError(
             Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
     }
-    Evaluator ev(*program_, std::move(env));
+    Evaluator ev(*program_, std::move(env), limits_);
     try {
         return ev.call(model.entry, {}, keep_depth);
     } catch (CostiError& e) {

@@ -60,6 +60,11 @@ public:
     // every total).
     CostNode run_in(const Model& model, Environment env, int keep_depth = -1) const;
 
+    // The bounds every evaluation of this session runs under (docs/language.md, "Limits");
+    // a fuzzer sets tighter ones.
+    void set_limits(const EvalLimits& limits) { limits_ = limits; }
+    const EvalLimits& limits() const { return limits_; }
+
     // Refuses (E0112, with "did you mean") a config key that nothing would read: a key is
     // accepted when some kernel reads config.KEY or the model's own config sets it (a
     // config.json's keys are all the config class's). Throws CostiError.
@@ -74,8 +79,8 @@ private:
     Loader loader_;
     std::unique_ptr<Program> program_;
     std::vector<std::unique_ptr<Model>> json_models_;
-    std::size_t first_file_modules_ = 0;
     const SourceFile* first_file_ = nullptr;
+    EvalLimits limits_;
 };
 
 }  // namespace costi::interp

@@ -179,7 +179,7 @@ void explain_command(CommandContext& ctx) {
     site.kernel = k;
     site.label = k->name;
     site.args.resize(k->params.size());
-    interp::Evaluator ev(prog, ws.environment());
+    interp::Evaluator ev(prog, ws.environment(), ws.session().limits());
     CostNode node = ev.call(site, {});
     out << "cost of one call with " << runtime_summary(prog, ev.environment().runtime) << ":\n";
     out << indent(metric_lines(prog, node.cost), 2);

@@ -354,7 +354,7 @@ Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::option
         interp::CostNode root = session_.totals(*model_, overrides_);
         for (std::size_t m = 0; m < metrics; ++m) locals[m] = Value::of(root.count * root.cost[m]);
     }
-    interp::Evaluator ev(prog, std::move(env));
+    interp::Evaluator ev(prog, std::move(env), session_.limits());
     for (std::size_t i = 0; i < visible; ++i) {
         if (compiled[i]) locals[metrics + i] = ev.value(*compiled[i], locals);
     }
@@ -372,7 +372,7 @@ Workspace::CallAnswer Workspace::evaluate_call(const interp::ast::Expr& call) {
     if (c.kind != interp::CExpr::Kind::call) {
         fail(code::type_error, call.span, "expected a kernel call such as $F.linear(M = 1, K = 4096, N = 4096)");
     }
-    interp::Evaluator ev(program(), environment());
+    interp::Evaluator ev(program(), environment(), session_.limits());
     interp::CostNode node = ev.call(*c.call, {});
     return {c.call->kernel, std::move(node), ev.environment().runtime, source_text(c.call->span)};
 }

@@ -52,6 +52,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) session.load_file(f.string());
+    // Tighter than the command line's limits, so one input stays under libFuzzer's timeout.
+    session.set_limits(costi::interp::EvalLimits{100'000, 20'000, 200'000});
     library = &session;
     return 0;
 }

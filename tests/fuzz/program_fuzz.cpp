@@ -25,6 +25,10 @@ void render_all(const costi::interp::CostiError& e) {
 
 }  // namespace
 
+// Tighter than the command line's limits (docs/language.md), so one input stays well under
+// libFuzzer's timeout even with sanitizers: the same code paths, smaller bounds.
+const costi::interp::EvalLimits fuzz_limits{100'000, 20'000, 200'000};
+
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // Imports such as "stdlib/all.cost" resolve in this source tree, never in an install.
     setenv("COSTI_PATH", COSTI_SOURCE_DIR, 1);
@@ -35,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size > max_input) return 0;
     std::string text(reinterpret_cast<const char*>(data), size);
     costi::interp::Session session;
+    session.set_limits(fuzz_limits);
     try {
         // The real prelude (metrics, runtime variables and their domains), as every library
         // file imports it; an input that imports it too gets the same module once.

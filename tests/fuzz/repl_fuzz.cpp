@@ -52,6 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size > max_input) return 0;
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
     Workspace ws;
+    // Tighter than the command line's limits, so one input stays under libFuzzer's timeout.
+    ws.session().set_limits(costi::interp::EvalLimits{100'000, 20'000, 200'000});
     try {
         ws.load_file(COSTI_SOURCE_DIR "/tests/repl/tiny.cost");
     } catch (const CostiError&) {
