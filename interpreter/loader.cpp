@@ -14,8 +14,9 @@ namespace costi::interp {
 namespace fs = std::filesystem;
 
 // A .cost file larger than this is refused: the whole shipped library is about 200 KB, and
-// the limit bounds the memory one file can take (parsing costs a few times its size).
-static constexpr std::uintmax_t max_file_bytes = 16u << 20;
+// the limit bounds the memory one file can take (its AST and checked program take about 70
+// bytes per source byte, so under 600 MB; docs/performance.md).
+static constexpr std::uintmax_t max_file_bytes = 8u << 20;
 
 std::vector<fs::path> library_dirs() {
     std::vector<fs::path> candidates;

@@ -66,7 +66,7 @@ struct Step {
 
 // Evaluation and the reports follow calls recursively, one stack frame per level, so the
 // checker refuses kernels whose calls nest deeper than this (real models nest under 10).
-inline constexpr std::size_t max_call_depth = 1000;
+inline constexpr std::size_t max_call_depth = 256;
 
 struct Kernel {
     std::string name;

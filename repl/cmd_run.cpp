@@ -242,8 +242,8 @@ Command run_command() {
                 app.add_flag("--exact", st->exact, "exact integers in the table instead of 14.08 T");
                 app.add_option("--set", st->sets, "override a config value (number, true/false, or text); repeatable")
                     ->type_name("config.KEY=VALUE")
-                    ->expected(1)
-                    ->allow_extra_args(false);
+                    ->allow_extra_args(false)
+                    ->take_all();  // every --set counts, one value each
                 // Options repeated: the last one counts, as with most command lines.
                 for (CLI::Option* o : app.get_options()) {
                     if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);

@@ -71,9 +71,9 @@ TEST(Limits, LongChainsOfOperatorsAreRefusedNotCrashed) {
 }
 
 TEST(Limits, DeepCallChainsAreRefusedByTheChecker) {
-    // Depth counts the kernels on the longest chain: K0 … K999 is 1000 deep.
-    EXPECT_EQ(total(chain(1000)), "1000");
-    EXPECT_EQ(problems(chain(1001)).at(0).substr(0, 5), "E0114");
+    // Depth counts the kernels on the longest chain: K0 … K255 is 256 deep.
+    EXPECT_EQ(total(chain(256)), "256");
+    EXPECT_EQ(problems(chain(257)).at(0).substr(0, 5), "E0114");
     // 20,000 levels: the checker walks the chain without recursion.
     EXPECT_EQ(problems(chain(20000)).at(0).substr(0, 5), "E0114");
 }
@@ -170,15 +170,15 @@ TEST(Limits, OnlyRegularFilesAreRead) {
     EXPECT_EQ(first_code([&] { costi::interp::read_config_json(fifo.string(), {}); }).substr(0, 5), "E0002");
     EXPECT_EQ(first_code([&] { costi::interp::read_config_json("/dev/zero", {}); }).substr(0, 5), "E0002");
     fs::remove(fifo);
-    // A regular file over the limit is refused by size (16 MiB for .cost files).
+    // A regular file over the limit is refused by size (8 MiB for .cost files).
     fs::path big = fs::temp_directory_path() / ("costi_big_" + std::to_string(::getpid()) + ".cost");
     {
         std::ofstream out(big);
         std::string line(1023, '#');
-        for (int i = 0; i < 17 * 1024; ++i) out << line << '\n';
+        for (int i = 0; i < 9 * 1024; ++i) out << line << '\n';
     }
     EXPECT_EQ(first_code([&] { s.load_file(big.string()); }),
-              "E0002 '" + big.string() + "' is larger than 16 MiB, the limit for a .cost file");
+              "E0002 '" + big.string() + "' is larger than 8 MiB, the limit for a .cost file");
     fs::remove(big);
 }
 
