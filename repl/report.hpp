@@ -55,7 +55,5 @@ std::string json(const interp::Program& program, const RunInfo& info, const inte
 // The same with every metric, `depth` levels of children (-1 for all).
 std::string json(const interp::Program& program, const RunInfo& info, const interp::CostNode& root, int depth);
 
-// Metric name -> exact value for one cost vector, as "name value" lines (REPL calls).
-std::string metric_lines(const interp::Program& program, const std::vector<interp::Number>& cost);
 
 }  // namespace costi::report

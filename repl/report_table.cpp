@@ -168,19 +168,11 @@ std::string table(const interp::Program& program, const RunInfo& info, const Cos
     }
     for (std::size_t i = 0; i < metrics.size(); ++i) {
         const auto& metric = program.metrics[metrics[i]];
-        out += "  " + pad_right(metric.name, wn) + "  " + pad_left(grouped(root_total[i]), we) + "  (" +
-               compact(root_total[i], metric.unit, style_of(metric)) + ")\n";
-    }
-    return out;
-}
-
-std::string metric_lines(const interp::Program& program, const std::vector<Number>& cost) {
-    std::size_t wn = 0;
-    for (const auto& m : program.metrics) wn = std::max(wn, m.name.size());
-    std::string out;
-    for (std::size_t m = 0; m < program.metrics.size(); ++m) {
-        out += pad_right(program.metrics[m].name, wn) + "  " + cost[m].to_string() + "  (" +
-               compact(cost[m], program.metrics[m].unit, style_of(program.metrics[m])) + ")\n";
+        // The compact form only where it says something the digits do not (as REPL answers).
+        std::string exact = grouped(root_total[i]);
+        std::string brief = compact(root_total[i], metric.unit, style_of(metric));
+        out += "  " + pad_right(metric.name, wn) + "  " + pad_left(exact, we);
+        out += (brief == exact ? std::string() : "  (" + brief + ")") + "\n";
     }
     return out;
 }
