@@ -14,6 +14,7 @@ void Evaluator::fail(const char* c, const Span& span, std::string message, std::
 }
 
 void Evaluator::charge(const Number& a, const Number& b, const Span& span) {
+    if (a.is_small() && b.is_small()) return;  // the machine-integer path costs nothing extra
     std::size_t bits = a.bit_size() + b.bit_size();
     if (bits <= 128) return;  // the machine-integer path
     big_words_ += bits / 64;
@@ -252,7 +253,7 @@ void Evaluator::run_body(const Kernel& k, std::vector<Value>& locals, CostNode& 
                     charge(child.count, child.cost[m], site.span);
                     Number add = child.count * child.cost[m];
                     Number sum = node.cost[m] + add;
-                    if (sum.bit_size() > Number::max_bits) {
+                    if (!sum.is_small() && sum.bit_size() > Number::max_bits) {
                         fail(code::too_large, site.span,
                              "the cost of this call in '" + program_.metrics[m].name + "' is too large to keep exactly",
                              "numbers are limited to " + std::to_string(Number::max_bits) + " bits");

@@ -34,6 +34,8 @@ public:
     static std::optional<Number> parse(std::string_view text);
 
     bool is_integer() const;
+    // True when the value is an int64 (the fast path): no GMP storage behind it.
+    bool is_small() const { return big_ == nullptr; }
     bool is_zero() const { return big_ == nullptr && small_ == 0; }
     int sign() const;
     // The value as int64 if it is an integer that fits.

@@ -88,7 +88,7 @@ static std::optional<Value> apply_arith(ast::Op op, const Value& a, const Value&
 
 std::optional<Value> apply_binary(ast::Op op, const Value& a, const Value& b, OpError& err) {
     auto r = apply_arith(op, a, b, err);
-    if (!r || !r->is_number() || r->num.bit_size() <= 64) return r;
+    if (!r || !r->is_number() || r->num.is_small()) return r;
     return sized(std::move(r->num), op, err);
 }
 
