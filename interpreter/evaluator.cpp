@@ -16,7 +16,7 @@ void Evaluator::fail(const char* c, const Span& span, std::string message, std::
 void Evaluator::charge(const Number& a, const Number& b, const Span& span) {
     if (a.is_small() && b.is_small()) return;  // the machine-integer path costs nothing extra
     std::size_t bits = a.bit_size() + b.bit_size();
-    if (bits <= 128) return;  // the machine-integer path
+    if (bits <= 128) return;  // small rationals such as 1/3 are as cheap
     big_words_ += bits / 64;
     if (big_words_ > limits_.max_big_words) {
         fail(code::too_large, span, "evaluation needs too much arithmetic on very large numbers",

@@ -224,12 +224,14 @@ CostNode Session::run_in(const Model& model, Environment env, int keep_depth) co
     }
 }
 
-void Session::check_config_key(const Model& model, const std::string& key) const {
+void Session::check_config_key(const Model* model, const std::string& key) const {
     if (program_->config_id.count(key) != 0) return;
     std::vector<std::string> known = program_->config_keys;
-    for (const auto& [k, v] : model_config(model)) {
-        if (k == key) return;
-        known.push_back(k);
+    if (model != nullptr) {
+        for (const auto& [k, v] : model_config(*model)) {
+            if (k == key) return;
+            known.push_back(k);
+        }
     }
     // A key under a known parent (rope_scaling.factor when rope_scaling is set) or a parent
     // of a known key (rope_scaling itself) names the same setting.
@@ -239,7 +241,8 @@ void Session::check_config_key(const Model& model, const std::string& key) const
     auto best = closest(key, known);
     throw CostiError(Diagnostic{code::unknown_config_key,
                                 {},
-                                "unknown config key 'config." + key + "': no kernel of this model reads it",
+                                "unknown config key 'config." + key + "': no kernel of " +
+                                    (model != nullptr ? "this model" : "the session") + " reads it",
                                 best ? "did you mean 'config." + *best + "'?"
                                      : "no kernel reads it, so setting it would change nothing",
                                 {}});

@@ -68,7 +68,8 @@ public:
     // Refuses (E0112, with "did you mean") a config key that nothing would read: a key is
     // accepted when some kernel reads config.KEY or the model's own config sets it (a
     // config.json's keys are all the config class's). Throws CostiError.
-    void check_config_key(const Model& model, const std::string& key) const;
+    // With no model (a REPL session before one is loaded), only the kernels' keys count.
+    void check_config_key(const Model* model, const std::string& key) const;
     // Like run(), keeping only the root's cost (no tree): for sweeps and totals.
     CostNode totals(const Model& model, const Overrides& overrides) const;
 

@@ -187,7 +187,7 @@ int run(RunState& st, CLI::App& app) {
         st.config_json.empty() ? session.pick_model(model_name) : session.model_from_config_json(st.config_json);
     for (const auto& [key, value] : overrides.config) {
         try {
-            session.check_config_key(model, key);
+            session.check_config_key(&model, key);
         } catch (const CostiError& e) {
             const auto& d = e.diagnostics().front();
             throw Misuse{"option '--set': " + d.message, d.hint};

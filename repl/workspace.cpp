@@ -195,21 +195,14 @@ interp::Overrides Workspace::with_binding(const std::string& name, const Value& 
     const interp::Program& prog = program();
     if (name.rfind("config.", 0) == 0) {
         std::string key = name.substr(7);
-        if (model_ != nullptr) {
-            // The same check as `costi run --set`: a key some kernel reads or the model sets.
-            try {
-                session_.check_config_key(*model_, key);
-            } catch (CostiError& e) {
-                for (auto& d : e.diagnostics()) {
-                    if (d.span.file == nullptr) d.span = at;
-                }
-                throw;
+        // The same check as `costi run --set`: a key some kernel reads or the model sets.
+        try {
+            session_.check_config_key(model_, key);
+        } catch (CostiError& e) {
+            for (auto& d : e.diagnostics()) {
+                if (d.span.file == nullptr) d.span = at;
             }
-        } else if (prog.config_id.count(key) == 0) {
-            std::vector<std::string> keys = prog.config_keys;
-            auto best = interp::closest(key, keys);
-            fail(code::unknown_config_key, at, "unknown config key '" + key + "': no kernel reads it",
-                 best ? "did you mean '" + *best + "'?" : "no kernel reads it, so setting it would change nothing");
+            throw;
         }
         std::erase_if(ov.config, [&](const auto& e) { return e.first == key; });
         ov.config.emplace_back(key, value);
