@@ -44,9 +44,15 @@ template <> inline constexpr const char* errors::message<model_end> = "expected 
 template <> inline constexpr const char* errors::message<config_what> = "expected '{' or 'from \"config.json\"' after 'config'";
 template <> inline constexpr const char* errors::message<alias_target> = "expected the name of the kernel the alias stands for";
 template <> inline constexpr const char* errors::message<model_name> = "expected a model name such as meta-llama/Llama-2-7b-hf";
-template <> inline constexpr const char* errors::message<eof> = "expected a declaration (import, metric, runtime, kernel, alias or model)";
+template <> inline constexpr const char* errors::message<eof> = "expected a declaration (import, metric, runtime, kernel, alias, model, property, hardware or every leaf)";
 template <> inline constexpr const char* errors::message<domain_type> = "expected a domain type: int or rational, as in `runtime seq_len: int >= 1 = 1`";
-template <> inline constexpr const char* errors::message<style_name> = "expected a metric style: si or count";
+template <> inline constexpr const char* errors::message<style_name> = "expected a metric style: si, count or time";
+template <> inline constexpr const char* errors::message<property_name> = "expected a hardware property after 'hw.', such as hw.mem_bw";
+template <> inline constexpr const char* errors::message<combine_name> = "expected how the metric combines: sum or max";
+template <> inline constexpr const char* errors::message<hardware_end> = "expected a hardware entry (PROPERTY = number \"note\"), doc, source or '}'";
+template <> inline constexpr const char* errors::message<hardware_name> = "expected a hardware name such as h100-sxm";
+template <> inline constexpr const char* errors::message<hardware_body> = "expected '{' to open the hardware description";
+template <> inline constexpr const char* errors::message<kw_leaf> = "expected 'leaf' in `every leaf { … }`";
 template <> inline constexpr const char* errors::message<end_of_expr> = "unexpected text after the expression";
 // clang-format on
 

@@ -47,6 +47,10 @@ struct kw_alias : key<TAO_PEGTL_STRING("alias")> {};
 struct kw_model : key<TAO_PEGTL_STRING("model")> {};
 struct kw_unit : key<TAO_PEGTL_STRING("unit")> {};
 struct kw_require : key<TAO_PEGTL_STRING("require")> {};
+struct kw_property : key<TAO_PEGTL_STRING("property")> {};
+struct kw_hardware : key<TAO_PEGTL_STRING("hardware")> {};
+struct kw_every : key<TAO_PEGTL_STRING("every")> {};
+struct kw_leaf : key<TAO_PEGTL_STRING("leaf")> {};
 struct reserved : sor<kw_and, kw_or, kw_not, kw_if, kw_then, kw_else, kw_true, kw_false> {};
 
 struct name : seq<not_at<reserved>, identifier> {};
@@ -79,6 +83,9 @@ struct braced_qname : seq<one<'{'>, ws, expect<qname>, ws, expect<close_brace>> 
 struct call : seq<one<'$'>, sor<braced_qname, expect<qname>>, opt<ws, binding_list>> {};
 
 struct config_ref : seq<kw_config, one<'.'>, expect<dotted_key>> {};
+// `hw.mem_bw`: a property of the selected hardware. Without the dot, `hw` is an ordinary name.
+struct property_name : identifier {};
+struct hw_ref : seq<key<TAO_PEGTL_STRING("hw")>, one<'.'>, expect<property_name>> {};
 struct fn_name : sor<key<TAO_PEGTL_STRING("min")>, key<TAO_PEGTL_STRING("max")>, key<TAO_PEGTL_STRING("floor")>,
                      key<TAO_PEGTL_STRING("ceil")>, key<TAO_PEGTL_STRING("abs")>> {};
 struct fn_args : seq<open_paren, ws, expect<expr>, star<ws, sep, ws, expect<expr>>, ws, expect<close_paren>> {};
@@ -86,7 +93,7 @@ struct fn_call : seq<fn_name, ws, at<open_paren>, fn_args> {};
 struct paren : seq<open_paren, ws, expect<expr>, ws, expect<close_paren>> {};
 struct lit_true : kw_true {};
 struct lit_false : kw_false {};
-struct primary : sor<number, string_lit, lit_true, lit_false, config_ref, fn_call, call, paren, name> {};
+struct primary : sor<number, string_lit, lit_true, lit_false, config_ref, hw_ref, fn_call, call, paren, name> {};
 
 struct unary;
 struct op_pow : one<'^'> {};
@@ -144,9 +151,25 @@ struct kernel_decl : seq<kw_kernel, ws, expect<qname>, ws, opt<param_list, ws>, 
 // ---- other declarations ----
 struct import_decl : seq<kw_import, ws, expect<string_lit>> {};
 struct metric_unit : seq<kw_unit, ws, expect<string_lit>> {};
-struct style_name : sor<key<TAO_PEGTL_STRING("si")>, key<TAO_PEGTL_STRING("count")>> {};
+struct style_name : sor<key<TAO_PEGTL_STRING("si")>, key<TAO_PEGTL_STRING("count")>, key<TAO_PEGTL_STRING("time")>> {};
 struct metric_style : seq<key<TAO_PEGTL_STRING("style")>, ws, expect<style_name>> {};
-struct metric_decl : seq<kw_metric, ws, expect<name>, opt<ws, string_lit>, opt<ws, metric_unit>, opt<ws, metric_style>> {};
+// How a call's value combines its children's: summed (the default, times each repeat count)
+// or their maximum (a peak, such as the largest working set of any one call).
+struct combine_name : sor<key<TAO_PEGTL_STRING("sum")>, key<TAO_PEGTL_STRING("max")>> {};
+struct metric_combine : seq<key<TAO_PEGTL_STRING("combine")>, ws, expect<combine_name>> {};
+struct metric_decl : seq<kw_metric, ws, expect<name>, opt<ws, string_lit>, opt<ws, metric_unit>, opt<ws, metric_style>,
+                         opt<ws, metric_combine>> {};
+// `property mem_bw "memory bandwidth" unit "B/s"`: a value hardware declarations may give.
+struct property_decl : seq<kw_property, ws, expect<name>, opt<ws, string_lit>, opt<ws, metric_unit>> {};
+// `hardware h100-sxm { doc "…" source "…" bf16 = 989.4e12 "note" … }`.
+struct hardware_note : string_lit {};
+struct hardware_entry : seq<name, ws, expect<equals>, ws, expect<expr>, opt<ws, hardware_note>> {};
+struct hardware_end : one<'}'> {};
+struct hardware_body : seq<open_brace, ws, star<sor<sep, source_stmt, doc_stmt, hardware_entry>, ws>, expect<hardware_end>> {};
+struct hardware_name : sor<string_lit, plus<sor<ident_other, one<'.', '-', '/'>>>> {};
+struct hardware_decl : seq<kw_hardware, ws, expect<hardware_name>, ws, expect<hardware_body>> {};
+// `every leaf (math = 0) { … }`: statements run after every leaf kernel's own (the roofline).
+struct every_decl : seq<kw_every, ws, expect<kw_leaf>, ws, opt<param_list, ws>, kernel_body> {};
 // `runtime seq_len: int >= 1 = 1 "doc"`: the domain (type and bounds) and the doc are optional.
 struct domain_type : sor<key<TAO_PEGTL_STRING("int")>, key<TAO_PEGTL_STRING("rational")>> {};
 struct bound_ge : string<'>', '='> {};
@@ -173,7 +196,8 @@ struct model_end : one<'}'> {};
 struct model_body : seq<open_brace, ws, star<model_stmt, ws>, expect<model_end>> {};
 struct model_decl : seq<kw_model, ws, expect<model_name>, ws, expect<equals>, ws, expect<call>, opt<ws, model_body>> {};
 
-struct item : sor<sep, import_decl, metric_decl, runtime_decl, kernel_decl, alias_decl, model_decl> {};
+struct item : sor<sep, import_decl, metric_decl, runtime_decl, kernel_decl, alias_decl, model_decl, property_decl,
+                  hardware_decl, every_decl> {};
 struct file : seq<ws, star<item, ws>, expect<eof>> {};
 // One declaration and the blanks after it: parse.cpp parses a file item by item with this
 // (the same language as `file`), so the parse tree of one declaration is alive at a time.

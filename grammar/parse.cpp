@@ -36,14 +36,15 @@ template <typename Rule>
 using selector = pt::selector<Rule,
   fold_single::on<power, unary, product, sum, comparison, negation, conjunction, disjunction, defaulted>,
   pt::store_content::on<
-    number, string_lit, lit_true, lit_false, config_ref, dotted_key, fn_call, fn_name, call, qname, binding, name,
+    number, string_lit, lit_true, lit_false, config_ref, hw_ref, property_name, dotted_key, fn_call, fn_name, call, qname, binding, name,
     op_pow, op_neg, op_pos, op_floor_div, op_mul, op_div, op_mod, op_add, op_sub,
     op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_not, op_and, op_or, op_default,
     paren, conditional,
     source_stmt, doc_stmt, require_stmt, let_stmt, child_stmt, count, with_clause, assign_stmt, param, param_list, kernel_decl,
     import_decl, metric_decl, metric_unit, runtime_decl, alias_decl, alias_target, model_name, model_decl,
     config_from, config_block, config_entry, default_stmt,
-    domain_type, bound_ge, bound_gt, bound_le, bound_lt, domain_bound, runtime_doc, style_name>>;
+    domain_type, bound_ge, bound_gt, bound_le, bound_lt, domain_bound, runtime_doc, style_name,
+    combine_name, property_decl, hardware_decl, hardware_name, hardware_entry, hardware_note, every_decl>>;
 // clang-format on
 
 // Deeply nested input ("((((…" or "- - - - …") would otherwise recurse until the stack
@@ -186,6 +187,11 @@ struct Builder {
             e->text = n.children.at(0)->string();
             return e;
         }
+        if (n.is_type<hw_ref>()) {
+            auto e = make(ast::ExprKind::hardware, n);
+            e->text = n.children.at(0)->string();
+            return e;
+        }
         if (n.is_type<fn_call>()) {
             auto e = make(ast::ExprKind::function, n);
             e->text = n.children.at(0)->string();
@@ -284,11 +290,17 @@ struct Builder {
     }
 
     ast::Kernel kernel(const Node& n) {
-        ast::Kernel k;
-        k.span = span(n);
+        ast::Kernel k = kernel_parts(n, 1);
         k.name = n.children.at(0)->string();
         k.name_span = span(*n.children[0]);
-        for (std::size_t i = 1; i < n.children.size(); ++i) {
+        return k;
+    }
+
+    // The parameters and statements of a kernel (or an `every leaf` block) from child `first` on.
+    ast::Kernel kernel_parts(const Node& n, std::size_t first) {
+        ast::Kernel k;
+        k.span = span(n);
+        for (std::size_t i = first; i < n.children.size(); ++i) {
             const Node& c = *n.children[i];
             if (c.is_type<param_list>()) {
                 for (const auto& p : c.children) {
@@ -325,6 +337,27 @@ struct Builder {
             }
         }
         return m;
+    }
+
+    ast::Hardware hardware(const Node& n) {
+        ast::Hardware h;
+        const Node& nm = *n.children.at(0);
+        h.name = nm.string_view().front() == '"' ? unescape(nm.string_view()) : nm.string();
+        h.name_span = span(nm);
+        for (std::size_t i = 1; i < n.children.size(); ++i) {
+            const Node& c = *n.children[i];
+            if (c.is_type<source_stmt>()) {
+                h.sources.push_back(unescape(c.children.at(0)->string_view()));
+            } else if (c.is_type<doc_stmt>()) {
+                h.doc += (h.doc.empty() ? "" : " ") + unescape(c.children.at(0)->string_view());
+            } else {
+                assert(c.is_type<hardware_entry>());
+                ast::HardwareEntry e{c.children.at(0)->string(), span(*c.children[0]), expr(*c.children.at(1)), ""};
+                if (c.children.size() > 2) e.note = unescape(c.children[2]->string_view());
+                h.entries.push_back(std::move(e));
+            }
+        }
+        return h;
     }
 
     ast::Runtime runtime(const Node& n) {
@@ -366,6 +399,8 @@ struct Builder {
                         m.unit = unescape(c.children.at(0)->string_view());
                     } else if (c.is_type<style_name>()) {
                         m.style = c.string();
+                    } else if (c.is_type<combine_name>()) {
+                        m.combine_max = c.string() == "max";
                     } else {
                         m.description = unescape(c.string_view());
                     }
@@ -375,6 +410,24 @@ struct Builder {
                 mod.runtimes.push_back(runtime(n));
             } else if (n.is_type<kernel_decl>()) {
                 mod.kernels.push_back(kernel(n));
+            } else if (n.is_type<property_decl>()) {
+                ast::Property p{n.children.at(0)->string(), span(*n.children[0]), "", ""};
+                for (std::size_t i = 1; i < n.children.size(); ++i) {
+                    const Node& c = *n.children[i];
+                    if (c.is_type<metric_unit>()) {
+                        p.unit = unescape(c.children.at(0)->string_view());
+                    } else {
+                        p.description = unescape(c.string_view());
+                    }
+                }
+                mod.properties.push_back(std::move(p));
+            } else if (n.is_type<hardware_decl>()) {
+                mod.hardware.push_back(hardware(n));
+            } else if (n.is_type<every_decl>()) {
+                ast::Kernel k = kernel_parts(n, 0);
+                k.name = "every leaf";
+                k.name_span = span(n);
+                mod.every_leaf.push_back(std::move(k));
             } else if (n.is_type<alias_decl>()) {
                 mod.aliases.push_back({n.children.at(0)->string(), span(*n.children[0]), n.children.at(1)->string(),
                                        span(*n.children[1])});

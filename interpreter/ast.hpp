@@ -45,6 +45,7 @@ enum class ExprKind {
     string,    // literal: text
     name,      // a parameter, let or runtime variable: text
     config,    // config.KEY: text = "KEY" (may be dotted)
+    hardware,  // hw.PROPERTY: text = "PROPERTY"
     unary,     // op args[0]
     binary,    // args[0] op args[1]
     function,  // text(args...): min max floor ceil abs
@@ -119,7 +120,33 @@ struct Metric {
     Span span;
     std::string description;
     std::string unit;   // for display: "B" for bytes, empty for plain counts
-    std::string style;  // for display: "si" (K M G T, the default) or "count" (K M B T)
+    std::string style;  // for display: "si" (K M G T, the default), "count" (K M B T) or "time" (ms µs)
+    bool combine_max = false;  // `combine max`: a call's value is the largest of its children's
+};
+
+// `property mem_bw "memory bandwidth" unit "B/s"`: a value a hardware description may give.
+struct Property {
+    std::string name;
+    Span span;
+    std::string description;
+    std::string unit;
+};
+
+// One `PROPERTY = value "note"` line of a hardware description.
+struct HardwareEntry {
+    std::string name;
+    Span name_span;
+    ExprPtr value;
+    std::string note;  // where the value comes from
+};
+
+// `hardware NAME { doc "…" source "…" entries… }`.
+struct Hardware {
+    std::string name;
+    Span name_span;
+    std::string doc;
+    std::vector<std::string> sources;
+    std::vector<HardwareEntry> entries;
 };
 
 // One bound of a runtime variable's domain: `>= 1`, `> 0`, `<= 1`, `< 2`.
@@ -175,6 +202,9 @@ struct Module {
     std::vector<Kernel> kernels;
     std::vector<Alias> aliases;
     std::vector<Model> models;
+    std::vector<Property> properties;
+    std::vector<Hardware> hardware;
+    std::vector<Kernel> every_leaf;  // `every leaf (…) { … }` blocks (name "every leaf")
 };
 
 }  // namespace costi::interp::ast

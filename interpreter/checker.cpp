@@ -74,6 +74,7 @@ public:
         bool allow_calls = false;
         const char* where = "";
         const std::unordered_map<std::string, std::uint32_t>* slots = nullptr;
+        bool metrics = false;  // metric names read the current leaf call's values (`every leaf`)
     };
 
     std::vector<std::string> candidates(const Scope& scope) const {
@@ -110,6 +111,13 @@ public:
                         return c;
                     }
                 }
+                if (scope.metrics) {
+                    if (auto m = prog_.find_metric(e.text)) {
+                        c.kind = CExpr::Kind::metric;
+                        c.index = *m;
+                        return c;
+                    }
+                }
                 if (auto r = visible_runtime(e.text)) {
                     c.kind = CExpr::Kind::runtime;
                     c.index = *r;
@@ -132,6 +140,23 @@ public:
                 c.kind = CExpr::Kind::config;
                 c.index = prog_.intern_config(e.text);
                 return c;
+            case ast::ExprKind::hardware: {
+                auto it = prog_.property_id.find(e.text);
+                if (it == prog_.property_id.end()) {
+                    std::vector<std::string> names;
+                    for (const auto& p : prog_.properties) names.push_back(p.name);
+                    auto best = saturated() ? std::nullopt : closest(e.text, names);
+                    error(code::bad_hardware, e.span, "'" + e.text + "' is not a declared hardware property",
+                          best               ? "did you mean 'hw." + *best + "'?"
+                          : names.empty()    ? "declare it with `property " + e.text + "` (stdlib/roofline.cost)"
+                                             : "properties: " + join(names));
+                    c.constant = Value::of(0);
+                    return c;
+                }
+                c.kind = CExpr::Kind::hardware;
+                c.index = it->second;
+                return c;
+            }
             case ast::ExprKind::unary:
             case ast::ExprKind::binary:
             case ast::ExprKind::function:
@@ -334,7 +359,16 @@ public:
             for (const auto& md : m.metrics) {
                 if (!first_definition(metric_at, "metric", md.name, md.span)) continue;
                 prog_.metric_id.emplace(md.name, static_cast<std::uint32_t>(prog_.metrics.size()));
-                prog_.metrics.push_back({md.name, md.description, md.unit, md.span, md.style.empty() ? "si" : md.style});
+                prog_.metrics.push_back(
+                    {md.name, md.description, md.unit, md.span, md.style.empty() ? "si" : md.style, md.combine_max});
+            }
+        }
+        std::unordered_map<std::string, Span> property_at;
+        for (const auto& m : modules) {
+            for (const auto& pd : m.properties) {
+                if (!first_definition(property_at, "property", pd.name, pd.span)) continue;
+                prog_.property_id.emplace(pd.name, static_cast<std::uint32_t>(prog_.properties.size()));
+                prog_.properties.push_back({pd.name, pd.description, pd.unit, pd.span});
             }
         }
         for (const auto& m : modules) {
@@ -598,6 +632,218 @@ public:
         }
     }
 
+    // Hardware descriptions: every entry a declared property, given once, as a positive
+    // constant number.
+    void hardware(const std::vector<ast::Module>& modules) {
+        std::unordered_map<std::string, Span> seen;
+        std::vector<std::string> names;
+        for (const auto& p : prog_.properties) names.push_back(p.name);
+        for (const auto& m : modules) {
+            for (const auto& hd : m.hardware) {
+                if (!first_definition(seen, "hardware", hd.name, hd.name_span)) continue;
+                auto h = std::make_unique<Hardware>();
+                h->name = hd.name;
+                h->name_span = hd.name_span;
+                h->doc = hd.doc;
+                h->sources = hd.sources;
+                h->file = m.file;
+                h->values.assign(prog_.properties.size(), Value{});
+                h->notes.assign(prog_.properties.size(), "");
+                h->spans.assign(prog_.properties.size(), Span{});
+                for (const auto& e : hd.entries) {
+                    auto it = prog_.property_id.find(e.name);
+                    if (it == prog_.property_id.end()) {
+                        auto best = saturated() ? std::nullopt : closest(e.name, names);
+                        error(code::bad_hardware, e.name_span, "'" + e.name + "' is not a declared hardware property",
+                              best            ? "did you mean '" + *best + "'?"
+                              : names.empty() ? "import \"../stdlib/roofline.cost\", which declares the properties"
+                                              : "properties: " + join(names));
+                        continue;
+                    }
+                    std::uint32_t i = it->second;
+                    if (!h->values[i].is_absent()) {
+                        error(code::duplicate_def, e.name_span, "hardware '" + hd.name + "' gives '" + e.name + "' twice",
+                              "the other value is at " + location(h->spans[i]));
+                        continue;
+                    }
+                    std::vector<std::string> none;
+                    CExpr v = compile(*e.value, Scope{&none, 0, false, " in a hardware description"});
+                    if (v.kind != CExpr::Kind::constant || !v.constant.is_number() || v.constant.num.sign() <= 0) {
+                        error(code::bad_hardware, e.value->span,
+                              "hardware values must be positive constant numbers" +
+                                  (v.kind == CExpr::Kind::constant ? ", got " + v.constant.show() : std::string()),
+                              "leave out a property the device does not have");
+                        continue;
+                    }
+                    h->values[i] = v.constant;
+                    h->notes[i] = e.note;
+                    h->spans[i] = e.name_span;
+                }
+                prog_.hardware.push_back(std::move(h));
+            }
+        }
+    }
+
+    // `every leaf (p = default, …) { … }`: its statements are appended to every leaf kernel,
+    // compiled in a scope of their own: the block's lets, its parameters (the leaf's own
+    // local of that name where the leaf has one, else the default), the metrics (the values
+    // the leaf assigned), the runtime variables. A metric the leaf assigns itself is left as
+    // the leaf wrote it.
+    void every_leaf(const std::vector<ast::Module>& modules) {
+        const ast::Kernel* block = nullptr;
+        for (const auto& m : modules) {
+            for (const auto& b : m.every_leaf) {
+                if (block != nullptr) {
+                    error(code::bad_every_leaf, b.name_span, "a second `every leaf` block",
+                          "the first is at " + location(block->name_span) + "; a program has at most one");
+                    continue;
+                }
+                block = &b;
+            }
+        }
+        if (block == nullptr) return;
+        for (const auto& s : block->body) {
+            if (s.kind == ast::StmtKind::child) {
+                error(code::bad_every_leaf, s.name_span, "`every leaf` cannot call kernels",
+                      "it runs inside every leaf; a leaf has no children");
+                return;
+            }
+        }
+        // Errors are reported once, for a leaf with none of the parameters; each real leaf
+        // then compiles silently (its own locals change no name's meaning but the parameters').
+        Kernel probe;
+        probe.name = "every leaf";
+        probe.assigned.assign(prog_.metrics.size(), std::nullopt);
+        probe.formulas.assign(prog_.metrics.size(), nullptr);
+        std::size_t before = diags.size();
+        append_every_leaf(probe, *block, {});
+        if (diags.size() != before) return;
+        for (auto& k : prog_.kernels) {
+            if (!k->is_leaf()) continue;
+            std::unordered_map<std::string, std::uint32_t> own;
+            for (std::uint32_t i = 0; i < k->local_names.size(); ++i) own.emplace(k->local_names[i], i);
+            append_every_leaf(*k, *block, own);
+        }
+        prog_.has_every_leaf = true;
+    }
+
+    void append_every_leaf(Kernel& k, const ast::Kernel& block, const std::unordered_map<std::string, std::uint32_t>& own) {
+        std::unordered_map<std::string, std::uint32_t> slots;
+        std::vector<bool> leaf_sets(prog_.metrics.size(), false);
+        for (std::size_t m = 0; m < prog_.metrics.size(); ++m) leaf_sets[m] = k.assigned[m].has_value();
+        auto add_local = [&](const std::string& name, const Span& span) {
+            auto slot = static_cast<std::uint32_t>(k.local_names.size());
+            k.local_names.push_back(name);
+            k.local_spans.push_back(span);
+            slots[name] = slot;
+            return slot;
+        };
+        auto scope = [&]() {
+            Scope sc{&k.local_names, k.local_names.size(), false, " in `every leaf`", &slots};
+            sc.metrics = true;
+            return sc;
+        };
+        for (const auto& p : block.params) {
+            if (auto it = own.find(p.name); it != own.end()) {
+                slots[p.name] = it->second;
+                continue;
+            }
+            CExpr v = p.default_value ? compile(*p.default_value, scope()) : CExpr{};
+            if (!p.default_value) {
+                error(code::bad_every_leaf, p.span, "`every leaf` parameter '" + p.name + "' needs a default",
+                      "write " + p.name + " = VALUE: leaves that do not bind it get the default");
+                v.constant = Value::of(0);
+            }
+            std::uint32_t slot = add_local(p.name, p.span);
+            k.steps.push_back({Step::Kind::let, slot, std::move(v)});
+        }
+        for (const auto& s : block.body) {
+            switch (s.kind) {
+                case ast::StmtKind::source:
+                case ast::StmtKind::doc:
+                case ast::StmtKind::child:
+                    break;
+                case ast::StmtKind::require: {
+                    auto index = static_cast<std::uint32_t>(k.requirements.size());
+                    k.requirements.push_back(s.text);
+                    k.steps.push_back({Step::Kind::require, index, compile(*s.value, scope())});
+                    break;
+                }
+                case ast::StmtKind::let: {
+                    CExpr v = compile(*s.value, scope());
+                    if (slots.count(s.name) != 0) {
+                        error(code::duplicate_local, s.name_span, "'" + s.name + "' is already bound in `every leaf`");
+                    }
+                    std::uint32_t slot = add_local(s.name, s.name_span);
+                    k.steps.push_back({Step::Kind::let, slot, std::move(v)});
+                    break;
+                }
+                case ast::StmtKind::assign: {
+                    CExpr v = compile(*s.value, scope());
+                    auto m = prog_.find_metric(s.name);
+                    if (!m) {
+                        error(code::unknown_metric, s.name_span, "'" + s.name + "' is not a declared metric",
+                              "declare it with `metric " + s.name + "`");
+                        break;
+                    }
+                    if (leaf_sets[*m]) break;  // the leaf's own formula stands
+                    if (k.assigned[*m]) {
+                        error(code::duplicate_local, s.name_span, "metric '" + s.name + "' is assigned twice in `every leaf`");
+                        break;
+                    }
+                    k.assigned[*m] = s.name_span;
+                    k.formulas[*m] = s.value.get();
+                    k.steps.push_back({Step::Kind::assign, *m, std::move(v)});
+                    break;
+                }
+            }
+        }
+    }
+
+    static void runtime_reads(const CExpr& e, std::vector<bool>& out) {
+        if (e.kind == CExpr::Kind::runtime) out[e.index] = true;
+        for (const auto& a : e.args) runtime_reads(a, out);
+    }
+
+    // Kernel::reads for every kernel, callees first (calls form a DAG once recursion is refused).
+    void compute_reads() {
+        std::unordered_map<const Kernel*, bool> done;
+        std::vector<std::pair<Kernel*, std::size_t>> stack;
+        for (auto& root : prog_.kernels) {
+            if (done[root.get()]) continue;
+            stack.emplace_back(root.get(), 0);
+            while (!stack.empty()) {
+                auto& [k, next] = stack.back();
+                if (next < k->children.size()) {
+                    const Kernel* c = k->children[next++].kernel;
+                    if (c != nullptr && !done[c]) stack.emplace_back(const_cast<Kernel*>(c), 0);
+                    continue;
+                }
+                std::vector<bool> reads(prog_.runtimes.size(), false);
+                for (const auto& p : k->params)
+                    if (p.default_value) runtime_reads(*p.default_value, reads);
+                for (const auto& s : k->steps) runtime_reads(s.value, reads);
+                for (const auto& site : k->children) {
+                    if (site.count) runtime_reads(*site.count, reads);
+                    for (const auto& a : site.args)
+                        if (a) runtime_reads(*a, reads);
+                    std::vector<bool> rebound(prog_.runtimes.size(), false);
+                    for (const auto& [index, expr] : site.with) {
+                        runtime_reads(expr, reads);
+                        rebound[index] = true;
+                    }
+                    if (site.kernel == nullptr) continue;
+                    for (auto r : site.kernel->reads)
+                        if (!rebound[r]) reads[r] = true;
+                }
+                for (std::uint32_t r = 0; r < reads.size(); ++r)
+                    if (reads[r]) k->reads.push_back(r);
+                done[k] = true;
+                stack.pop_back();
+            }
+        }
+    }
+
     void models(const std::vector<ast::Module>& modules) {
         std::unordered_map<std::string, Span> seen;
         for (const auto& m : modules) {
@@ -639,6 +885,9 @@ public:
         declare(modules);
         for (auto& k : prog_.kernels) body(*k, *ast_of_.at(k.get()));
         find_recursion();
+        every_leaf(modules);
+        if (diags.empty()) compute_reads();
+        hardware(modules);
         models(modules);
     }
 

@@ -37,6 +37,8 @@ inline constexpr const char* unknown_config_key = "E0112";  // --set / REPL bind
 inline constexpr const char* bad_domain_decl = "E0113";  // a domain declaration that is malformed
 inline constexpr const char* too_deep = "E0114";         // calls nested beyond the documented limit
 inline constexpr const char* too_many_errors = "E0115";  // the checker stopped collecting
+inline constexpr const char* bad_hardware = "E0116";     // hardware: unknown property, bad value, unknown name
+inline constexpr const char* bad_every_leaf = "E0117";   // `every leaf` problems (two blocks, a child call)
 inline constexpr const char* division_by_zero = "E0201";
 inline constexpr const char* bad_count = "E0202";      // a count that is no non-negative integer
 inline constexpr const char* bad_power = "E0203";      // a power that cannot be computed
@@ -47,6 +49,7 @@ inline constexpr const char* requirement = "E0207";    // a kernel's `require` d
 inline constexpr const char* interrupted = "E0208";    // Ctrl-C during an evaluation
 inline constexpr const char* bad_domain = "E0209";     // a runtime value outside its variable's domain
 inline constexpr const char* too_large = "E0210";      // a number or an evaluation beyond the limits
+inline constexpr const char* absent_hardware = "E0211";  // hw.PROPERTY with no hardware selected, or one that lacks it
 inline constexpr const char* bad_json = "E0301";       // config.json problems
 }  // namespace code
 

@@ -46,6 +46,25 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
             }
             return v;
         }
+        case CExpr::Kind::hardware: {
+            const Property& p = program_.properties[e.index];
+            if (env_.hardware == nullptr) {
+                if (allow_absent) return {};
+                fail(code::absent_hardware, e.span, "hw." + p.name + " needs a hardware, and none is selected",
+                     "choose one with --hw NAME (costi list hardware shows them)");
+            }
+            const Value& v = env_.hardware->values[e.index];
+            if (v.is_absent() && !allow_absent) {
+                fail(code::absent_hardware, e.span,
+                     "hardware '" + env_.hardware->name + "' gives no " + p.name +
+                         (p.description.empty() ? "" : " (" + p.description + ")"),
+                     "the device lacks it or no source gives it; choose another device, or give the formula a "
+                     "fallback: hw." + p.name + " ?? VALUE");
+            }
+            return v;
+        }
+        case CExpr::Kind::metric:
+            return leaf_cost_ == nullptr ? Value::of(0) : Value::of((*leaf_cost_)[e.index]);
         case CExpr::Kind::unary: {
             Value a = eval(e.args[0], locals, false);
             OpError err;
@@ -138,10 +157,14 @@ bool Evaluator::MemoKey::operator==(const MemoKey& o) const {
 
 CostNode Evaluator::call(const CallSite& site, const std::vector<Value>& caller, int keep_depth) {
     nodes_ = 0;
+    calls_ = 0;
+    big_words_ = 0;
     return invoke(site, caller, keep_depth);
 }
 
 CostNode Evaluator::totals(const CallSite& site, const std::vector<Value>& caller) {
+    calls_ = 0;
+    big_words_ = 0;
     return invoke(site, caller, 0);
 }
 
@@ -192,9 +215,9 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
         MemoKey key;
         if (memoise) {
             key.kernel = &k;
-            key.values.reserve(k.params.size() + env_.runtime.size());
+            key.values.reserve(k.params.size() + k.reads.size());
             key.values.assign(locals.begin(), locals.begin() + static_cast<long>(k.params.size()));
-            key.values.insert(key.values.end(), env_.runtime.begin(), env_.runtime.end());
+            for (auto r : k.reads) key.values.push_back(env_.runtime[r]);
             std::size_t h = std::hash<const void*>{}(&k);
             for (const auto& v : key.values) {
                 std::size_t x = v.is_string() ? std::hash<std::string>{}(v.str) : v.num.hash();
@@ -224,6 +247,7 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
 
 void Evaluator::run_body(const Kernel& k, std::vector<Value>& locals, CostNode& node, int keep_depth) {
     node.cost.assign(program_.metrics.size(), Number(0));
+    if (k.is_leaf()) leaf_cost_ = &node.cost;  // `every leaf` reads the values assigned so far
     int child_depth = keep_depth < 0 ? -1 : (keep_depth == 0 ? 0 : keep_depth - 1);
     for (const auto& step : k.steps) {
         switch (step.kind) {
@@ -250,6 +274,11 @@ void Evaluator::run_body(const Kernel& k, std::vector<Value>& locals, CostNode& 
                 const CallSite& site = k.children[step.index];
                 CostNode child = invoke(site, locals, child_depth);
                 for (std::size_t m = 0; m < node.cost.size(); ++m) {
+                    if (program_.metrics[m].combine_max) {
+                        // A peak: the largest of any one child call (a call made 0 times has none).
+                        if (!child.count.is_zero() && node.cost[m] < child.cost[m]) node.cost[m] = child.cost[m];
+                        continue;
+                    }
                     charge(child.count, child.cost[m], site.span);
                     Number add = child.count * child.cost[m];
                     Number sum = node.cost[m] + add;

@@ -25,11 +25,19 @@ struct CostNode {
     std::vector<CostNode> children;
 };
 
+// A call's total in one metric: count × cost for a summed metric; for a `combine max`
+// metric (a peak) its cost, whatever the count (0 when the call is made 0 times).
+inline Number total_of(const Metric& metric, const Number& count, const Number& cost) {
+    if (metric.combine_max) return count.is_zero() ? Number(0) : cost;
+    return count * cost;
+}
+
 // The values a run sees: one per runtime variable and one per interned config key
 // (absent where the model does not set the key).
 struct Environment {
     std::vector<Value> runtime;
     std::vector<Value> config;
+    const Hardware* hardware = nullptr;  // what hw.PROPERTY reads; none when no hardware is selected
 };
 
 // Bounds on one evaluation, each refused with a clear error (E0210) rather than left to run
@@ -67,6 +75,10 @@ public:
 
     const Environment& environment() const { return env_; }
 
+    // Binds a runtime variable for the evaluations that follow (the caller checks its
+    // domain). Memoised results stay valid: each is keyed by the values its subtree reads.
+    void rebind(std::uint32_t runtime, Value v) { env_.runtime[runtime] = std::move(v); }
+
 private:
     struct MemoKey {
         const Kernel* kernel = nullptr;
@@ -92,6 +104,7 @@ private:
     std::uint64_t big_words_ = 0;
     std::size_t nodes_ = 0;
     std::unordered_map<MemoKey, std::vector<Number>, MemoHash> memo_;
+    const std::vector<Number>* leaf_cost_ = nullptr;  // the leaf call being run: what metric names read
     static inline const volatile std::sig_atomic_t* interrupt_ = nullptr;
 };
 

@@ -24,9 +24,11 @@ enum class Fn : unsigned char { min, max, floor, ceil, abs };
 struct CallSite;
 
 // A compiled expression. `index` means: the local slot (local), the runtime variable
-// (runtime) or the config key (config), as resolved by the checker.
+// (runtime), the config key (config), the hardware property (hardware: hw.PROPERTY) or
+// the metric (metric: the value the current leaf call has so far, in `every leaf`), as
+// resolved by the checker.
 struct CExpr {
-    enum class Kind : unsigned char { constant, local, runtime, config, unary, binary, function, cond, call };
+    enum class Kind : unsigned char { constant, local, runtime, config, hardware, metric, unary, binary, function, cond, call };
     Kind kind = Kind::constant;
     ast::Op op = ast::Op::add;
     Fn fn = Fn::min;
@@ -82,6 +84,10 @@ struct Kernel {
     std::vector<const ast::Expr*> formulas;     // per metric: the assignment's AST (for explain)
     std::string source;
     std::string doc;
+    // The runtime variables a call's cost can depend on (read here or anywhere below, less
+    // what a `with` rebinds for a subtree), sorted: memoisation keys on these alone, so a
+    // subtree that ignores cache_len is evaluated once across a request's decode steps.
+    std::vector<std::uint32_t> reads;
     bool is_leaf() const { return children.empty(); }
 };
 
@@ -90,7 +96,28 @@ struct Metric {
     std::string description;
     std::string unit;
     Span span;
-    std::string style = "si";  // how reports abbreviate: "si" (K M G T P E) or "count" (K M B T)
+    std::string style = "si";  // how reports abbreviate: "si" (K M G T P E), "count" (K M B T), "time" (ms µs)
+    bool combine_max = false;  // a call's value is the largest of its children's, not their sum
+};
+
+// A value hardware descriptions may give (`property`), read as hw.NAME.
+struct Property {
+    std::string name;
+    std::string description;
+    std::string unit;
+    Span span;
+};
+
+// A `hardware` description: one value (or absent) per property, each with its note.
+struct Hardware {
+    std::string name;
+    Span name_span;
+    std::string doc;
+    std::vector<std::string> sources;
+    std::vector<Value> values;       // per property; absent where the description gives none
+    std::vector<std::string> notes;  // per property: where the value comes from
+    std::vector<Span> spans;         // per property: where it was written
+    const SourceFile* file = nullptr;
 };
 
 struct Runtime {
@@ -125,6 +152,10 @@ struct Program {
     std::unordered_map<std::string, std::uint32_t> config_id;
     std::unordered_map<std::string, std::uint32_t> runtime_id;  // name -> index into runtimes
     std::unordered_map<std::string, std::uint32_t> metric_id;   // name -> index into metrics
+    std::vector<Property> properties;
+    std::unordered_map<std::string, std::uint32_t> property_id;  // name -> index into properties
+    std::vector<std::unique_ptr<Hardware>> hardware;              // stable addresses
+    bool has_every_leaf = false;  // an `every leaf` block was appended to every leaf kernel
 
     const Kernel* find_kernel(const std::string& name) const {
         auto it = kernel_by_name.find(name);
@@ -139,6 +170,11 @@ struct Program {
         auto it = metric_id.find(name);
         if (it == metric_id.end()) return std::nullopt;
         return it->second;
+    }
+    const Hardware* find_hardware(const std::string& name) const {
+        for (const auto& h : hardware)
+            if (h->name == name) return h.get();
+        return nullptr;
     }
     // The id of a config key, adding it if new (keys are interned once, at check time).
     std::uint32_t intern_config(const std::string& key) {

@@ -189,12 +189,27 @@ Environment Session::environment(const Model& model, const Overrides& overrides)
         }
         runtime.emplace_back(*index, v);
     }
+    const Hardware* hardware = overrides.hardware.empty() ? nullptr : &pick_hardware(overrides.hardware);
     try {
-        return model_environment(*program_, model, config, runtime);
+        Environment env = model_environment(*program_, model, config, runtime);
+        env.hardware = hardware;
+        return env;
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;
     }
+}
+
+const Hardware& Session::pick_hardware(const std::string& name) const {
+    if (const Hardware* h = program_->find_hardware(name)) return *h;
+    std::vector<std::string> names;
+    for (const auto& h : program_->hardware) names.push_back(h->name);
+    auto best = closest(name, names);
+    throw CostiError(Diagnostic{code::bad_hardware, {}, "no hardware named '" + name + "' is loaded",
+                                best            ? "did you mean '" + *best + "'?"
+                                : names.empty() ? "load a hardware description (costi list hardware)"
+                                                : "loaded: " + join(names),
+                                {}});
 }
 
 Environment Session::base_environment(const Overrides& overrides) const {
@@ -218,6 +233,19 @@ CostNode Session::run_in(const Model& model, Environment env, int keep_depth) co
     Evaluator ev(*program_, std::move(env), limits_);
     try {
         return ev.call(model.entry, {}, keep_depth);
+    } catch (CostiError& e) {
+        for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
+        throw;
+    }
+}
+
+CostNode Session::totals_with(Evaluator& ev, const Model& model) const {
+    if (model.entry.kernel == nullptr) {
+        throw CostiError(
+            Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
+    }
+    try {
+        return ev.call(model.entry, {}, 0);
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;

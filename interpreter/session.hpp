@@ -21,6 +21,7 @@ namespace costi::interp {
 struct Overrides {
     std::vector<std::pair<std::string, Value>> runtime;  // name -> value
     ConfigEntries config;                                // key -> value
+    std::string hardware;                                // the hardware hw.PROPERTY reads; empty for none
 };
 
 class Session {
@@ -59,11 +60,18 @@ public:
     // levels of calls below the model in the tree (-1: all; deeper calls still count in
     // every total).
     CostNode run_in(const Model& model, Environment env, int keep_depth = -1) const;
+    // The totals of a model with an evaluator the caller keeps across runs (rebinding runtime
+    // variables between them, as a request's steps do), so memoised subtrees are shared.
+    Evaluator evaluator(Environment env) const { return Evaluator(*program_, std::move(env), limits_); }
+    CostNode totals_with(Evaluator& ev, const Model& model) const;
 
     // The bounds every evaluation of this session runs under (docs/language.md, "Limits");
     // a fuzzer sets tighter ones.
     void set_limits(const EvalLimits& limits) { limits_ = limits; }
     const EvalLimits& limits() const { return limits_; }
+
+    // The hardware description named `name`. Throws CostiError (E0116, with "did you mean").
+    const Hardware& pick_hardware(const std::string& name) const;
 
     // Refuses (E0112, with "did you mean") a config key that nothing would read: a key is
     // accepted when some kernel reads config.KEY or the model's own config sets it (a

@@ -31,7 +31,7 @@ std::string params_of(const LibraryFile& file, const std::string& name) {
         auto m = program.find_metric("params");
         if (!m) return "-";
         interp::CostNode root = session.totals(session.pick_model(name), {});
-        return report::compact(root.count * root.cost[*m], program.metrics[*m].unit,
+        return report::compact(interp::total_of(program.metrics[*m], root.count, root.cost[*m]), program.metrics[*m].unit,
                                report::style_of(program.metrics[*m]));
     } catch (const interp::CostiError&) {
         return "-";

@@ -11,6 +11,8 @@
 #include "repl/cli.hpp"
 #include "repl/model_lookup.hpp"
 #include "repl/report.hpp"
+#include "repl/report_analysis.hpp"
+#include "interpreter/analysis.hpp"
 
 namespace costi::cli {
 
@@ -49,6 +51,11 @@ struct RunState {
     std::vector<std::string> sets;
     std::map<std::string, std::string> runtime;  // flag name -> text, for flags given
     std::map<std::string, CLI::Option*> runtime_options;
+    std::string hw;        // --hw NAME
+    std::string prompt;    // --prompt P
+    std::string generate;  // --generate G
+    std::string hw_name;   // the hardware declaration --hw loaded
+    std::optional<Misuse> hw_misuse;  // --hw named no hardware
 
     std::string loaded_file;  // what define() found as FILE
     ModelRef ref;
@@ -56,6 +63,43 @@ struct RunState {
     std::optional<CostiError> load_error;      // why it could not be loaded
     std::unique_ptr<interp::Session> failed;   // keeps the sources load_error quotes
 };
+
+// --hw NAME: loads the hardware file (and with it stdlib/roofline.cost) into the session
+// before the flags are made, so the roofline's runtime variables are flags too.
+void load_hardware(RunState& st) {
+    if (st.hw.empty() || st.load_error) return;
+    std::filesystem::path path;
+    try {
+        path = find_hardware(st.hw);
+    } catch (const CostiError& e) {
+        const auto& d = e.diagnostics().front();
+        st.hw_misuse = Misuse{"option '--hw': " + d.message, d.hint};
+        return;
+    }
+    try {
+        std::size_t before = st.session->program().hardware.size();
+        st.session->load_file(path.string());
+        const auto& all = st.session->program().hardware;
+        for (const auto& h : all) {
+            if (h->name == st.hw) st.hw_name = h->name;
+        }
+        // A file given by path: the hardware it declares.
+        if (st.hw_name.empty() && all.size() == before + 1) st.hw_name = all.back()->name;
+        if (st.hw_name.empty())
+            st.hw_misuse = Misuse{"option '--hw': '" + path.string() + "' declares no single hardware to use", ""};
+    } catch (const CostiError& e) {
+        st.load_error = e;
+    }
+}
+
+// --prompt P / --generate G: exact integers in their domains (P >= 1, G >= 0).
+Number request_count(const std::string& flag, const std::string& text, std::int64_t lowest) {
+    auto n = Number::parse(text);
+    if (!n || !n->is_integer() || *n < Number(lowest) || *n > Number(std::int64_t{1} << 40))
+        throw Misuse{"option '--" + flag + "' takes an integer >= " + std::to_string(lowest) + ", got '" + text + "'",
+                     flag == "prompt" ? "the prompt's tokens: at least 1" : "the decode steps: 0 or more"};
+    return *n;
+}
 
 // FILE among the arguments, before parsing: the first argument that is neither an option
 // nor the value of one. Options the table does not know are runtime flags (they take a value).
@@ -148,6 +192,13 @@ int run(RunState& st, CLI::App& app) {
         throw Misuse{"give either a FILE or --config, not both",
                      "a model file can take its config with `config from \"x.json\"`"};
     if (st.file != st.loaded_file) throw Misuse{"cannot tell which argument is FILE", "put FILE first: costi run FILE [options]"};
+    if (st.hw_misuse) throw *st.hw_misuse;
+    bool is_request = !st.prompt.empty() || !st.generate.empty();
+    if (is_request && st.hw.empty())
+        throw Misuse{"--prompt and --generate need a device to time the request on", "add --hw NAME (costi list hardware)"};
+    if (!st.generate.empty() && st.prompt.empty()) throw Misuse{"--generate needs --prompt", "e.g. --prompt 4096 --generate 512"};
+    Number prompt = st.prompt.empty() ? Number(0) : request_count("prompt", st.prompt, 1);
+    Number generate = st.generate.empty() ? Number(0) : request_count("generate", st.generate, 0);
     interp::Session& session = *st.session;
     const interp::Program& program = session.program();
 
@@ -193,7 +244,19 @@ int run(RunState& st, CLI::App& app) {
             throw Misuse{"option '--set': " + d.message, d.hint};
         }
     }
+    overrides.hardware = st.hw_name;
     interp::Environment env = session.environment(model, overrides);
+    std::optional<interp::AnalysisIds> ids;
+    if (env.hardware != nullptr) {
+        ids = interp::AnalysisIds::of(program);
+        if (!ids) throw Misuse{"the hardware file does not import stdlib/roofline.cost", "hardware/*.cost show how"};
+    }
+    if (is_request) {
+        interp::Request r = interp::request(session, model, env, *ids, prompt, generate);
+        std::cout << (st.format == "json" ? report::request_json(program, *env.hardware, r, env, model.name)
+                                          : report::request_text(program, *env.hardware, r, env, model.name));
+        return 0;
+    }
     // The tree is kept one level below what is shown (the note counts the calls there);
     // deeper calls count in every total without being kept.
     int shown = st.format == "json" ? (depth == -2 ? -1 : depth) : (depth == -2 ? report::default_depth : depth);
@@ -202,10 +265,35 @@ int run(RunState& st, CLI::App& app) {
     info.model = model.name;
     for (std::size_t i = 0; i < program.runtimes.size(); ++i)
         info.runtime.emplace_back(program.runtimes[i].name, env.runtime[i]);
+    std::optional<report::DeviceRun> device;
+    if (env.hardware != nullptr) {
+        report::DeviceRun d;
+        d.hardware = env.hardware;
+        d.ids = *ids;
+        for (std::size_t m = 0; m < root.cost.size(); ++m)
+            d.totals.push_back(interp::total_of(program.metrics[m], root.count, root.cost[m]));
+        d.batch = env.runtime[ids->batch_size].num;
+        d.context = env.runtime[ids->cache_len].num + env.runtime[ids->seq_len].num;
+        d.has_memory = interp::has_capacity(program, env);
+        if (d.has_memory) {
+            d.footprint = interp::footprint(program, *ids, env, d.totals);
+            d.max_batch = interp::max_batch(session, model, env, *ids);
+            d.max_context = interp::max_context(session, model, env, *ids, Number(std::int64_t{1} << 30));
+        }
+        device = std::move(d);
+        if (metrics.empty() && st.format != "json") {
+            for (const char* name : {"flops", "read", "write", "time"}) metrics.push_back(*program.find_metric(name));
+        }
+        info.preamble = report::hardware_line(program, *env.hardware, env);
+        info.appendix = report::device_text(program, *device, env);
+    }
     if (st.format == "json") {
-        std::cout << report::json(program, info, root, report::JsonOptions{depth == -2 ? -1 : depth, metrics});
+        report::JsonOptions options{depth == -2 ? -1 : depth, metrics, {}};
+        if (device) options.extend = [&](nlohmann::ordered_json& out) { report::device_json(program, *device, env, out); };
+        std::cout << report::json(program, info, root, options);
     } else {
         report::TableOptions options;
+        if (device) options.bound = report::TableOptions::Bound{ids->time, ids->compute_bound};
         options.depth = depth == -2 ? report::default_depth : depth;
         options.exact = st.exact;
         options.hide_zero = !st.all;
@@ -240,6 +328,12 @@ Command run_command() {
                 app.add_option("--format", st->format, "output format: table or json (default: table)")
                     ->type_name("table|json");
                 app.add_flag("--exact", st->exact, "exact integers in the table instead of 14.08 T");
+                app.add_option("--hw", st->hw,
+                               "time, memory and what fits on this device (costi list hardware; or a .cost file)")
+                    ->type_name("NAME");
+                app.add_option("--prompt", st->prompt, "a whole request: prompt tokens (needs --hw)")->type_name("P");
+                app.add_option("--generate", st->generate, "a whole request: decode steps after the prompt")
+                    ->type_name("G");
                 app.add_option("--set", st->sets, "override a config value (number, true/false, or text); repeatable")
                     ->type_name("config.KEY=VALUE")
                     ->allow_extra_args(false)
@@ -255,7 +349,12 @@ Command run_command() {
                     if (args[i].rfind("--config=", 0) == 0) config_json = args[i].substr(9);
                 }
                 st->config_json = config_json;
+                for (std::size_t i = 0; i < args.size(); ++i) {
+                    if (args[i] == "--hw" && i + 1 < args.size()) st->hw = args[i + 1];
+                    if (args[i].rfind("--hw=", 0) == 0) st->hw = args[i].substr(5);
+                }
                 load(*st, find_file(app, args));
+                load_hardware(*st);
                 st->config_json.clear();
                 for (const auto& r : st->session->program().runtimes) {
                     std::string flag = "--" + r.name;

@@ -524,7 +524,8 @@ bool run_input(Workspace& ws, const interp::SourceFile& input, std::ostream& out
             Workspace::Answer a = ws.evaluate(*expr);
             if (a.call) {
                 std::vector<interp::Number> total;
-                for (const auto& c : a.call->cost) total.push_back(a.call->count * c);
+                for (std::size_t m = 0; m < a.call->cost.size(); ++m)
+                    total.push_back(interp::total_of(ws.program().metrics[m], a.call->count, a.call->cost[m]));
                 out << metric_lines(ws.program(), total);
             } else {
                 out << show_value(a.value, a.unit, a.style) << "\n";

@@ -73,16 +73,16 @@ struct Site {
 
 // Every call of `k` in the tree, with how often it runs in all (the product of the counts
 // above it) and its total cost.
-void find_calls(const CostNode& node, const Kernel& k, const std::string& parent, const Number& multiplier,
+void find_calls(const interp::Program& prog, const CostNode& node, const Kernel& k, const std::string& parent, const Number& multiplier,
                 bool is_root, std::vector<Site>& out) {
     std::string path = is_root ? node.label : (parent.empty() ? node.label : parent + "." + node.label);
     Number calls = multiplier * node.count;
     if (node.kernel == &k) {
         Site s{path, calls, {}};
-        for (const auto& c : node.cost) s.total.push_back(calls * c);
+        for (std::size_t m = 0; m < node.cost.size(); ++m) s.total.push_back(total_of(prog.metrics[m], calls, node.cost[m]));
         out.push_back(std::move(s));
     }
-    for (const auto& child : node.children) find_calls(child, k, is_root ? "" : path, calls, false, out);
+    for (const auto& child : node.children) find_calls(prog, child, k, is_root ? "" : path, calls, false, out);
 }
 
 std::string sites_table(const interp::Program& prog, const std::vector<Site>& sites) {
@@ -152,7 +152,8 @@ void explain_command(CommandContext& ctx) {
 
     if (call) {
         std::vector<Number> total;
-        for (const auto& c : call->node.cost) total.push_back(call->node.count * c);
+        for (std::size_t m = 0; m < call->node.cost.size(); ++m)
+            total.push_back(total_of(prog.metrics[m], call->node.count, call->node.cost[m]));
         out << "cost of " << call->text << " with " << runtime_summary(prog, call->runtime) << ":\n";
         out << indent(metric_lines(prog, total), 2);
         return;
@@ -160,7 +161,7 @@ void explain_command(CommandContext& ctx) {
     if (ws.model() != nullptr) {
         CostNode root = ws.run();
         std::vector<Site> sites;
-        find_calls(root, *k, "", Number(1), true, sites);
+        find_calls(prog, root, *k, "", Number(1), true, sites);
         if (!sites.empty()) {
             out << "in model " << ws.model()->name << " with " << runtime_summary(prog, ws.environment().runtime)
                 << ":\n";

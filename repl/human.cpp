@@ -19,9 +19,36 @@ std::string scientific(const Number& n, const std::string& unit) {
     return m + "e" + std::to_string(exp) + (unit.empty() ? "" : " " + unit);
 }
 
+// Seconds with the submultiple that keeps 1-3 digits before the point, 4 significant digits.
+std::string duration(const Number& n, const std::string& unit) {
+    if (n.is_zero()) return "0 " + unit;
+    static const char* prefixes[] = {"", "m", "µ", "n", "p"};
+    Number mag = n.abs();
+    Number scale(1);
+    int p = 0;
+    while (p < 4 && mag * scale < Number(1)) {
+        scale *= Number(1000);
+        ++p;
+    }
+    Number scaled = n * scale;
+    Number a = scaled.abs();
+    if (p == 0 && a >= Number(1000000)) return scientific(n, unit);
+    int decimals = a >= Number(1000) ? 0 : a >= Number(100) ? 1 : (a >= Number(10) ? 2 : 3);
+    std::string s = scaled.to_fixed(decimals);
+    if (s == "1000.0" && p > 0) {  // 999.96 µs rounds to 1 ms
+        s = "1";
+        --p;
+    } else if (decimals > 0) {
+        while (s.back() == '0') s.pop_back();
+        if (s.back() == '.') s.pop_back();
+    }
+    return s + " " + prefixes[p] + unit;
+}
+
 }  // namespace
 
 std::string compact(const Number& n, const std::string& unit, Style style) {
+    if (style == Style::time) return duration(n, unit);
     static const char* si[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
     static const char* count[] = {"", "K", "M", "B", "T"};
     const char* const* prefixes = style == Style::si ? si : count;

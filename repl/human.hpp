@@ -16,7 +16,9 @@ namespace costi::report {
 
 // How a compact number is scaled: SI prefixes with a space before them ("14.08 T",
 // "20.15 GB"), or the K/M/B/T of counts, written without a space ("8.03B").
-enum class Style { si, count };
+// Durations (seconds) are written with the unit that keeps 1-3 digits before the point:
+// "812 ns", "12.35 µs", "4.2 ms", "1.3 s"; past 1000 s, in seconds ("5400 s").
+enum class Style { si, count, time };
 
 // 4 significant digits with a prefix (si: K M G T P E Z Y; count: K M B T), trailing zeros
 // dropped: "14.08 T", "512 B", "1.5 GB", "8.03B". Integers below 1000 print exactly;

@@ -73,6 +73,24 @@ std::vector<LibraryFile> library_hardware() {
     return library_files("hardware");
 }
 
+fs::path find_hardware(const std::string& what) {
+    std::error_code ec;
+    if (what.size() > 5 && what.compare(what.size() - 5, 5, ".cost") == 0 && fs::is_regular_file(fs::path(what), ec))
+        return what;
+    std::vector<LibraryFile> files = library_hardware();
+    std::vector<std::string> names;
+    for (const auto& f : files) {
+        if (f.short_name == what) return f.path;
+        names.push_back(f.short_name);
+    }
+    auto best = interp::closest(what, names);
+    throw CostiError(Diagnostic{interp::code::bad_hardware,
+                                {},
+                                "no hardware named '" + what + "' (and no such .cost file)",
+                                best ? "did you mean '" + *best + "'?" : "`costi list hardware` lists the library's devices",
+                                {}});
+}
+
 ModelRef find_model(const std::string& what) {
     std::error_code ec;
     if (fs::exists(fs::path(what), ec)) return {what, ""};

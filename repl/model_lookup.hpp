@@ -28,6 +28,10 @@ std::vector<LibraryFile> library_models();
 // The library's hardware/*.cost files, sorted by short name (names are not read).
 std::vector<LibraryFile> library_hardware();
 
+// The hardware file `what` names: an existing .cost file, or NAME of the library's
+// hardware/NAME.cost. Throws interp::CostiError (E0116) with "did you mean" otherwise.
+std::filesystem::path find_hardware(const std::string& what);
+
 // What to load for `what`, and which of its models to run ("" when the file decides).
 struct ModelRef {
     std::string file;

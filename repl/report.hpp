@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,8 @@ namespace costi::report {
 struct RunInfo {
     std::string model;
     std::vector<std::pair<std::string, interp::Value>> runtime;  // the values the run used
+    std::string preamble;  // table: lines after the model's (the hardware), already laid out
+    std::string appendix;  // table: lines after the totals (time and memory on a device)
 };
 
 // The table's default depth: the model (its *ForCausalLM kernel) is level 0, the decoder
@@ -33,11 +38,19 @@ struct TableOptions {
     std::vector<std::uint32_t> metrics;  // the metrics shown, in order; empty for all
     std::string show_deeper = "--depth all";  // what the note on hidden deeper calls tells to use
     std::string show_zero = "--all";          // what the note on hidden zero rows tells to use
+    // With a hardware: a "bound" column from these metrics (time, and the time of the
+    // compute-bound calls): compute or memory, and the share of the time that is so bound.
+    struct Bound {
+        std::uint32_t time;
+        std::uint32_t compute_bound;
+    };
+    std::optional<Bound> bound;
 };
 
 struct JsonOptions {
     int depth = -1;                      // levels of children kept; -1 for all
     std::vector<std::uint32_t> metrics;  // the metrics kept, in order; empty for all
+    std::function<void(nlohmann::ordered_json&)> extend;  // adds members after "tree" (a device's analyses)
 };
 
 // How a metric's compact values are written: counts of things (params) as 8.03B, other

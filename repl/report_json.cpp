@@ -29,7 +29,7 @@ public:
 
     ordered_json metrics_object(const std::vector<Number>& values, const Number& factor) const {
         ordered_json o = ordered_json::object();
-        for (auto m : metrics_) o[program_.metrics[m].name] = (factor * values[m]).to_string();
+        for (auto m : metrics_) o[program_.metrics[m].name] = interp::total_of(program_.metrics[m], factor, values[m]).to_string();
         return o;
     }
 
@@ -67,13 +67,14 @@ std::string json(const interp::Program& program, const RunInfo& info, const Cost
     out["metrics"] = w.metric_names();
     out["totals"] = w.metrics_object(root.cost, root.count);
     out["tree"] = w.node(root, 0);
+    if (options.extend) options.extend(out);
     // Names and labels come from the input and may hold bytes that are not UTF-8: JSON
     // must be UTF-8, so such bytes are written as U+FFFD rather than failing the dump.
     return out.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string json(const interp::Program& program, const RunInfo& info, const CostNode& root, int depth) {
-    return json(program, info, root, JsonOptions{depth, {}});
+    return json(program, info, root, JsonOptions{depth, {}, {}});
 }
 
 }  // namespace costi::report

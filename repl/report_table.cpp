@@ -69,9 +69,21 @@ public:
         // and the share column agrees with the value beside it.
         for (std::size_t i = 0; i < metrics_.size(); ++i) {
             const auto& metric = program_.metrics[metrics_[i]];
-            Number overall = multiplier * node.count * node.cost[metrics_[i]];
+            Number overall = interp::total_of(metric, multiplier * node.count, node.cost[metrics_[i]]);
             row.cells.push_back(opt_.exact ? grouped(overall) : compact(overall, metric.unit, style_of(metric)));
             row.cells.push_back(percent(overall, root_total_[i]));
+        }
+        if (opt_.bound) {
+            Number time = multiplier * node.count * node.cost[opt_.bound->time];
+            Number compute = multiplier * node.count * node.cost[opt_.bound->compute_bound];
+            if (time.is_zero()) {
+                row.cells.push_back("-");
+                row.cells.push_back("");
+            } else {
+                bool by_compute = compute + compute >= time;
+                row.cells.push_back(by_compute ? "compute" : "memory");
+                row.cells.push_back(percent(by_compute ? compute : time - compute, time));
+            }
         }
         rows.push_back(std::move(row));
         bool at_limit = opt_.depth >= 0 && depth >= opt_.depth;
@@ -110,18 +122,23 @@ private:
 }  // namespace
 
 Style style_of(const interp::Metric& metric) {
+    if (metric.style == "time") return Style::time;
     return metric.style == "count" ? Style::count : Style::si;
 }
 
 std::string table(const interp::Program& program, const RunInfo& info, const CostNode& root, const TableOptions& opt) {
     std::vector<std::uint32_t> metrics = shown_metrics(program, opt.metrics);
     std::vector<Number> root_total;
-    for (auto m : metrics) root_total.push_back(root.count * root.cost[m]);
+    for (auto m : metrics) root_total.push_back(interp::total_of(program.metrics[m], root.count, root.cost[m]));
     Layout layout(program, opt, metrics, root_total);
     Row head{"call", "kernel", "count", {}};
     for (auto m : metrics) {
         head.cells.push_back(program.metrics[m].name);
         head.cells.push_back("%");
+    }
+    if (opt.bound) {
+        head.cells.push_back("bound");
+        head.cells.push_back("");
     }
     layout.rows.push_back(head);
     layout.add(root, Number(1), "", "", 0);
@@ -136,7 +153,7 @@ std::string table(const interp::Program& program, const RunInfo& info, const Cos
         wc = std::max(wc, display_width(r.count));
         for (std::size_t i = 0; i < r.cells.size(); ++i) wcell[i] = std::max(wcell[i], display_width(r.cells[i]));
     }
-    std::string out = "model " + valid_utf8(info.model) + "\n";
+    std::string out = "model " + valid_utf8(info.model) + "\n" + info.preamble;
     std::string runtime;
     for (const auto& [name, v] : info.runtime) {
         runtime += (runtime.empty() ? "" : "  ") + valid_utf8(name) + "=" + (v.is_number() ? grouped(v.num) : valid_utf8(v.show()));
@@ -174,6 +191,7 @@ std::string table(const interp::Program& program, const RunInfo& info, const Cos
         out += "  " + pad_right(metric.name, wn) + "  " + pad_left(exact, we);
         out += (brief == exact ? std::string() : "  (" + brief + ")") + "\n";
     }
+    out += info.appendix;
     return out;
 }
 

@@ -118,7 +118,8 @@ void sweep_command(CommandContext& ctx) {
             throw;
         }
         std::vector<std::string> row{show_exact(v)};
-        for (const auto& c : root.cost) row.push_back(report::grouped(root.count * c));
+        for (std::size_t m = 0; m < root.cost.size(); ++m)
+            row.push_back(report::grouped(interp::total_of(ws.program().metrics[m], root.count, root.cost[m])));
         rows.push_back(std::move(row));
     }
     ctx.out << columns(rows, std::vector<bool>(head.size(), true));

@@ -345,7 +345,8 @@ Workspace::Answer Workspace::evaluate(const interp::ast::Expr& expr, std::option
         if (model_ == nullptr)
             no_model(*metric_use, "'" + prog.metrics[metric_index].name + "' is the current model's total");
         interp::CostNode root = session_.totals(*model_, overrides_);
-        for (std::size_t m = 0; m < metrics; ++m) locals[m] = Value::of(root.count * root.cost[m]);
+        for (std::size_t m = 0; m < metrics; ++m)
+            locals[m] = Value::of(interp::total_of(prog.metrics[m], root.count, root.cost[m]));
     }
     interp::Evaluator ev(prog, std::move(env), session_.limits());
     for (std::size_t i = 0; i < visible; ++i) {

@@ -1,0 +1,279 @@
+// Footprints, the largest batch and context that fit, and whole requests.
+#include "interpreter/analysis.hpp"
+
+#include "interpreter/diagnostics.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+
+namespace costi::interp {
+
+namespace {
+
+// The totals of one run: count × cost per metric (a peak is its cost).
+std::vector<Number> totals_of(const Program& program, const CostNode& root) {
+    std::vector<Number> out;
+    out.reserve(root.cost.size());
+    for (std::size_t m = 0; m < root.cost.size(); ++m) out.push_back(total_of(program.metrics[m], root.count, root.cost[m]));
+    return out;
+}
+
+std::vector<Number> run_totals(const Session& session, const Model& model, Evaluator& ev) {
+    return totals_of(session.program(), session.totals_with(ev, model));
+}
+
+// Whether the run the evaluator is bound for fits; a failed requirement of the model (a
+// context beyond what it allows) counts as "does not fit", its message left in `refused`.
+bool fits_at(const Session& session, const Model& model, Evaluator& ev, const AnalysisIds& ids, std::string& refused) {
+    refused.clear();
+    try {
+        return footprint(session.program(), ids, ev.environment(), run_totals(session, model, ev)).fits;
+    } catch (const CostiError& e) {
+        const Diagnostic& d = e.diagnostics().front();
+        if (d.code != std::string(code::requirement) && d.code != std::string(code::bad_domain)) throw;
+        refused = d.message;
+        return false;
+    }
+}
+
+// The largest v in [lo, hi] with ok(v), given ok(lo) and not ok(hi + 1) or hi the cap.
+template <typename Ok>
+Number bisect(Number lo, Number hi, Ok ok) {
+    while (lo < hi) {
+        Number mid = *Number::floor_divide(lo + hi + Number(1), Number(2));
+        if (ok(mid)) {
+            lo = mid;
+        } else {
+            hi = mid - Number(1);
+        }
+    }
+    return lo;
+}
+
+}  // namespace
+
+std::optional<AnalysisIds> AnalysisIds::of(const Program& program) {
+    auto metric = [&](const char* name) { return program.find_metric(name); };
+    auto runtime = [&](const char* name) { return program.find_runtime(name); };
+    auto t = metric("time"), ct = metric("compute_time"), mt = metric("memory_time"), cb = metric("compute_bound"),
+         wb = metric("weight_bytes"), kv = metric("kv_cache"), ws = metric("workspace");
+    auto mu = runtime("mem_util"), b = runtime("batch_size"), s = runtime("seq_len"), c = runtime("cache_len"),
+         l = runtime("logits_to_keep");
+    if (!t || !ct || !mt || !cb || !wb || !kv || !ws || !mu || !b || !s || !c || !l) return std::nullopt;
+    return AnalysisIds{*t, *ct, *mt, *cb, *wb, *kv, *ws, *mu, *b, *s, *c, *l};
+}
+
+bool has_capacity(const Program& program, const Environment& env) {
+    auto memory = program.property_id.find("memory");
+    return env.hardware != nullptr && memory != program.property_id.end() &&
+           !env.hardware->values[memory->second].is_absent();
+}
+
+Footprint footprint(const Program& program, const AnalysisIds& ids, const Environment& env,
+                    const std::vector<Number>& totals) {
+    Footprint f;
+    f.weights = totals[ids.weight_bytes];
+    f.kv_cache = totals[ids.kv_cache];
+    f.workspace = totals[ids.workspace];
+    f.total = f.weights + f.kv_cache + f.workspace;
+    auto memory = program.property_id.find("memory");
+    const Value* cap = nullptr;
+    if (env.hardware != nullptr && memory != program.property_id.end()) cap = &env.hardware->values[memory->second];
+    if (cap == nullptr || cap->is_absent()) {
+        throw CostiError(Diagnostic{code::absent_hardware, env.hardware ? env.hardware->name_span : Span{},
+                                    "hardware '" + (env.hardware ? env.hardware->name : std::string("?")) +
+                                        "' gives no memory, so what fits cannot be answered",
+                                    "add `memory = BYTES \"source\"` to its description", {}});
+    }
+    f.capacity = cap->num;
+    f.usable = f.capacity * env.runtime[ids.mem_util].num;
+    f.fits = f.total <= f.usable;
+    return f;
+}
+
+Largest max_batch(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids) {
+    Largest out;
+    Evaluator ev = session.evaluator(env);
+    std::string refused;
+    auto ok = [&](const Number& b) {
+        ev.rebind(ids.batch_size, Value::of(b));
+        return fits_at(session, model, ev, ids, refused);
+    };
+    auto footprint_at = [&](const Number& b) {
+        ev.rebind(ids.batch_size, Value::of(b));
+        return footprint(session.program(), ids, ev.environment(), run_totals(session, model, ev));
+    };
+    if (!ok(Number(1))) {
+        out.limit = refused;
+        return out;
+    }
+    // Affine in the batch (weights fixed, cache and working set per sequence): solve, then
+    // check the solution and its successor exactly.
+    Footprint one = footprint_at(Number(1));
+    Number f1 = one.total;
+    Number slope = footprint_at(Number(2)).total - f1;
+    Number usable = one.usable;
+    if (slope.sign() <= 0) {
+        out.unbounded = true;
+        out.value = Number(1);
+        return out;
+    }
+    Number guess = *Number::floor_divide(usable - f1, slope) + Number(1);
+    if (guess >= Number(1) && ok(guess) && !ok(guess + Number(1))) {
+        out.value = guess;
+        out.limit = refused;
+        return out;
+    }
+    // Not affine: double until it does not fit, then bisect.
+    Number lo(1), hi(2);
+    const Number cap(std::int64_t{1} << 40);
+    while (ok(hi)) {
+        lo = hi;
+        if (hi >= cap) {
+            out.value = hi;
+            out.unbounded = true;
+            return out;
+        }
+        hi = hi * Number(2);
+    }
+    out.value = bisect(lo, hi - Number(1), ok);
+    ok(*out.value + Number(1));  // what stops it: memory, or a rule of the model
+    out.limit = refused;
+    return out;
+}
+
+Largest max_context(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
+                    const Number& cap) {
+    Largest out;
+    Evaluator ev = session.evaluator(env);
+    ev.rebind(ids.seq_len, Value::of(Number(1)));
+    ev.rebind(ids.logits_to_keep, Value::of(Number(1)));
+    std::string refused;
+    auto ok = [&](const Number& ctx) {
+        ev.rebind(ids.cache_len, Value::of(ctx - Number(1)));
+        return fits_at(session, model, ev, ids, refused);
+    };
+    if (!ok(Number(1))) {
+        out.limit = refused;
+        return out;
+    }
+    Number lo(1), hi(2);
+    while (hi <= cap && ok(hi)) {
+        lo = hi;
+        hi = hi * Number(2);
+    }
+    if (hi > cap) {
+        if (ok(cap)) {
+            out.value = cap;
+            out.unbounded = true;
+            return out;
+        }
+        hi = cap + Number(1);
+    }
+    out.value = bisect(lo, hi - Number(1), ok);
+    ok(*out.value + Number(1));  // what stops it: memory, or a rule of the model
+    out.limit = refused;
+    return out;
+}
+
+Request request(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
+                const Number& prompt, const Number& generate) {
+    const Program& program = session.program();
+    Request r;
+    r.prompt = prompt;
+    r.generate = generate;
+    r.batch = env.runtime[ids.batch_size].num;
+    Evaluator ev = session.evaluator(env);
+    ev.rebind(ids.logits_to_keep, Value::of(Number(1)));
+    ev.rebind(ids.seq_len, Value::of(prompt));
+    ev.rebind(ids.cache_len, Value::of(Number(0)));
+    auto step = [&](const char* what, const Number& cache) {
+        try {
+            return run_totals(session, model, ev);
+        } catch (CostiError& e) {
+            for (auto& d : e.diagnostics())
+                d.chain.push_back({std::string(what) + (cache.sign() >= 0 ? " at cache_len " + cache.to_string() : ""),
+                                   Span{}});
+            throw;
+        }
+    };
+    r.prefill = step("prefill", Number(-1));
+    r.decode.assign(program.metrics.size(), Number(0));
+    r.last_decode = r.prefill;
+    // The decode steps are independent evaluations: split them in contiguous ranges over a
+    // few threads, each with its own evaluator (memoised subtrees are shared within a range),
+    // and add the ranges' exact sums in order. Errors: the earliest step's is reported.
+    std::int64_t steps = generate.to_int64().value_or(0);
+    unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    if (steps < 256) threads = 1;
+    struct Part {
+        std::vector<Number> sum, last;
+        std::exception_ptr error;
+    };
+    std::vector<Part> parts(threads);
+    auto run_range = [&](unsigned t, Evaluator& e) {
+        Part& part = parts[t];
+        part.sum.assign(program.metrics.size(), Number(0));
+        std::int64_t begin = steps * t / threads, end = steps * (t + 1) / threads;
+        try {
+            e.rebind(ids.seq_len, Value::of(Number(1)));
+            for (std::int64_t i = begin; i < end; ++i) {
+                Number c = prompt + Number(i);
+                e.rebind(ids.cache_len, Value::of(c));
+                std::vector<Number> t_ = [&] {
+                    try {
+                        return run_totals(session, model, e);
+                    } catch (CostiError& err) {
+                        for (auto& d : err.diagnostics())
+                            d.chain.push_back({"decode step at cache_len " + c.to_string(), Span{}});
+                        throw;
+                    }
+                }();
+                for (std::size_t m = 0; m < t_.size(); ++m) {
+                    if (program.metrics[m].combine_max) {
+                        if (part.sum[m] < t_[m]) part.sum[m] = t_[m];
+                    } else {
+                        part.sum[m] = part.sum[m] + t_[m];
+                    }
+                }
+                part.last = std::move(t_);
+            }
+        } catch (...) {
+            part.error = std::current_exception();
+        }
+    };
+    std::vector<Evaluator> evaluators;
+    evaluators.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t) {
+        evaluators.push_back(t == 0 ? std::move(ev) : session.evaluator(env));
+        evaluators.back().rebind(ids.logits_to_keep, Value::of(Number(1)));
+    }
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(run_range, t, std::ref(evaluators[t]));
+    run_range(0, evaluators[0]);
+    for (auto& th : pool) th.join();
+    for (auto& part : parts) {
+        if (part.error) std::rethrow_exception(part.error);
+        for (std::size_t m = 0; m < part.sum.size(); ++m) {
+            if (program.metrics[m].combine_max) {
+                if (r.decode[m] < part.sum[m]) r.decode[m] = part.sum[m];
+            } else {
+                r.decode[m] = r.decode[m] + part.sum[m];
+            }
+        }
+        if (!part.last.empty()) r.last_decode = part.last;
+    }
+    r.ttft = r.prefill[ids.time];
+    r.decode_time = r.decode[ids.time];
+    r.total_time = r.ttft + r.decode_time;
+    // The cache is largest after the last step; the working set is the largest of any step.
+    std::vector<Number> peak = r.last_decode;
+    if (peak[ids.workspace] < r.prefill[ids.workspace]) peak[ids.workspace] = r.prefill[ids.workspace];
+    if (peak[ids.workspace] < r.decode[ids.workspace]) peak[ids.workspace] = r.decode[ids.workspace];
+    r.has_memory = has_capacity(program, env);
+    if (r.has_memory) r.peak = footprint(program, ids, evaluators[0].environment(), peak);
+    return r;
+}
+
+}  // namespace costi::interp

@@ -1,0 +1,84 @@
+// Analyses on a device: what a run holds in memory, the largest batch and context that fit,
+// and whole requests (a prefill and every decode step) summed exactly.
+//
+// Owns: driving evaluations (the Session's) at the points an analysis needs and combining
+// their exact totals. Every number comes from the formulas of the loaded program — the
+// roofline and the memory metrics are declared and defined in stdlib/roofline.cost; this
+// file only chooses which runs to make and adds them up. Does not own formatting (repl/).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interpreter/session.hpp"
+
+namespace costi::interp {
+
+// The metrics and runtime variables the analyses read, as stdlib/roofline.cost declares them.
+struct AnalysisIds {
+    std::uint32_t time, compute_time, memory_time, compute_bound, weight_bytes, kv_cache, workspace;
+    std::uint32_t mem_util;                                     // runtime variable
+    std::uint32_t batch_size, seq_len, cache_len, logits_to_keep;  // runtime variables
+    // The ids, or nullopt when the program does not declare them all (no hardware loaded).
+    static std::optional<AnalysisIds> of(const Program& program);
+};
+
+// What a run holds on its device: weights, the KV cache after the step, and the largest
+// working set of any one call (stdlib/roofline.cost), against the device's memory times
+// mem_util (the share an engine may fill, as vLLM's gpu_memory_utilization).
+struct Footprint {
+    Number weights;
+    Number kv_cache;
+    Number workspace;
+    Number total;     // weights + kv_cache + workspace
+    Number capacity;  // hw.memory
+    Number usable;    // capacity × mem_util
+    bool fits = false;
+};
+
+// Whether the environment's hardware gives its memory capacity (what fits needs it).
+bool has_capacity(const Program& program, const Environment& env);
+
+// The footprint of a run whose totals (one per metric, count × cost) are `totals`.
+// Throws CostiError (E0211) when the hardware gives no memory.
+Footprint footprint(const Program& program, const AnalysisIds& ids, const Environment& env,
+                    const std::vector<Number>& totals);
+
+// A largest value that fits, or why there is none.
+struct Largest {
+    std::optional<Number> value;  // none: even the smallest does not fit (or is not allowed)
+    bool unbounded = false;       // every value fits (nothing grows with it)
+    std::string limit;            // when a model's own rule (a require), not memory, stops it: its message
+};
+
+// The largest batch_size whose run (the environment's other values) fits. Solved exactly:
+// the footprint is evaluated at batch 1 and 2, the affine solution checked at its value and
+// the next; where a model is not affine in the batch, a bisection over exact evaluations.
+Largest max_batch(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids);
+
+// The longest context (cache_len + 1 of a one-token decode step at the environment's batch)
+// whose step fits, by bisection over exact evaluations. Capped at `cap` tokens.
+Largest max_context(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
+                    const Number& cap);
+
+// A request of `prompt` tokens and `generate` decode steps for each of batch_size sequences:
+// a prefill (seq_len = prompt, cache_len = 0) and one step at each cache_len prompt …
+// prompt + generate − 1 (seq_len = 1), both keeping the logits of the last position only
+// (logits_to_keep = 1, as generate() does). Every step is evaluated and summed exactly.
+struct Request {
+    Number prompt, generate, batch;
+    std::vector<Number> prefill;      // totals of the prefill, per metric
+    std::vector<Number> decode;       // totals summed over the decode steps, per metric (max for peaks)
+    std::vector<Number> last_decode;  // totals of the last decode step
+    Number ttft;                      // the prefill's time
+    Number decode_time;               // all decode steps
+    Number total_time;                // ttft + decode_time
+    bool has_memory = false;          // the hardware gives its capacity (else no footprint)
+    Footprint peak;                   // the footprint of the last step (the largest cache)
+};
+Request request(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
+                const Number& prompt, const Number& generate);
+
+}  // namespace costi::interp

@@ -1,0 +1,250 @@
+// The hardware line, time summary, memory section and request reports.
+#include "repl/report_analysis.hpp"
+
+#include "repl/human.hpp"
+#include "repl/report.hpp"
+
+namespace costi::report {
+
+using interp::Number;
+using nlohmann::ordered_json;
+
+namespace {
+
+std::string pad_right(const std::string& s, std::size_t w) {
+    return s + std::string(w > display_width(s) ? w - display_width(s) : 0, ' ');
+}
+
+std::string seconds(const Number& n) {
+    return compact(n, "s", Style::time);
+}
+std::string bytes(const Number& n) {
+    return compact(n, "B", Style::si);
+}
+// A rate or ratio for people: 4 significant digits.
+std::string plain(const Number& n) {
+    return compact(n, "", Style::si);
+}
+
+const interp::Value* runtime_value(const interp::Program& program, const interp::Environment& env, const char* name) {
+    auto i = program.find_runtime(name);
+    return i ? &env.runtime[*i] : nullptr;
+}
+
+std::string limit_text(const interp::Largest& l, const std::string& unit) {
+    if (!l.value) return "none: " + (l.limit.empty() ? "even 1 " + unit + " does not fit" : l.limit);
+    std::string s = grouped(*l.value);
+    if (l.unbounded) s = "at least " + s + " (the search's cap; nothing grows with it)";
+    return s;
+}
+
+ordered_json largest_json(const interp::Largest& l) {
+    ordered_json o = ordered_json::object();
+    o["value"] = l.value ? ordered_json(l.value->to_string()) : ordered_json(nullptr);
+    o["capped"] = l.unbounded;
+    if (!l.limit.empty()) o["limit"] = l.limit;
+    return o;
+}
+
+ordered_json footprint_json(const interp::Footprint& f) {
+    ordered_json o = ordered_json::object();
+    o["weights"] = f.weights.to_string();
+    o["kv_cache"] = f.kv_cache.to_string();
+    o["workspace"] = f.workspace.to_string();
+    o["total"] = f.total.to_string();
+    o["capacity"] = f.capacity.to_string();
+    o["usable"] = f.usable.to_string();
+    o["fits"] = f.fits;
+    return o;
+}
+
+std::string footprint_lines(const interp::Footprint& f, const std::string& kv_note) {
+    std::string out;
+    out += "  weights     " + pad_right(bytes(f.weights), 10) + "\n";
+    out += "  kv cache    " + pad_right(bytes(f.kv_cache), 10) + "  " + kv_note + "\n";
+    out += "  workspace   " + pad_right(bytes(f.workspace), 10) + "  the largest working set of one call\n";
+    out += "  total       " + pad_right(bytes(f.total), 10) + "  " +
+           (f.fits ? "fits: " + percent(f.total, f.usable) + " of " + bytes(f.usable)
+                   : "does not fit: needs " + bytes(f.total) + " of " + bytes(f.usable)) +
+           "\n";
+    return out;
+}
+
+ordered_json hardware_json(const interp::Program& program, const interp::Hardware& hw) {
+    ordered_json o = ordered_json::object();
+    o["name"] = hw.name;
+    o["doc"] = hw.doc;
+    ordered_json values = ordered_json::object();
+    for (std::size_t i = 0; i < program.properties.size(); ++i) {
+        if (!hw.values[i].is_absent()) values[program.properties[i].name] = hw.values[i].num.to_string();
+    }
+    o["properties"] = std::move(values);
+    return o;
+}
+
+// A dollar-free cost: the price is per device-hour in whatever currency the user gave.
+Number cost_per_million(const Number& price, const Number& time, const Number& tokens) {
+    return *Number::divide(price * time * Number(1000000), Number(3600) * tokens);
+}
+
+}  // namespace
+
+std::string hardware_line(const interp::Program& program, const interp::Hardware& hw, const interp::Environment& env) {
+    std::string out = "hardware " + valid_utf8(hw.name) + (hw.doc.empty() ? "" : ": " + valid_utf8(hw.doc));
+    (void)env;
+    return out + "\nexecution: transformers (eager PyTorch with SDPA and DynamicCache, as kernels/ model it)\n";
+}
+
+std::string device_text(const interp::Program& program, const DeviceRun& run, const interp::Environment& env) {
+    const auto& t = run.totals;
+    const auto& ids = run.ids;
+    std::string out = "\ntime on " + valid_utf8(run.hardware->name) + ": " + seconds(t[ids.time]);
+    if (!t[ids.time].is_zero()) {
+        bool by_compute = t[ids.compute_bound] + t[ids.compute_bound] >= t[ids.time];
+        Number share = by_compute ? t[ids.compute_bound] : t[ids.time] - t[ids.compute_bound];
+        out += ", " + std::string(by_compute ? "compute" : "memory") + "-bound (" + percent(share, t[ids.time]) +
+               " of the time)";
+    }
+    out += "\n  at peak compute alone " + seconds(t[ids.compute_time]) + ", at memory bandwidth alone " +
+           seconds(t[ids.memory_time]) + "\n";
+    Number traffic = t[program.metric_id.at("read")] + t[program.metric_id.at("write")];
+    if (!traffic.is_zero()) {
+        out += "  arithmetic intensity " + plain(*Number::divide(t[program.metric_id.at("flops")], traffic)) +
+               " FLOP/B\n";
+    }
+    if (!run.has_memory) {
+        return out + "\nmemory: " + valid_utf8(run.hardware->name) +
+               " gives no memory capacity, so what fits is not answered (add memory = BYTES to its description)\n";
+    }
+    const interp::Value* util = runtime_value(program, env, "mem_util");
+    out += "\nmemory on " + valid_utf8(run.hardware->name) + " (" + bytes(run.footprint.capacity) + " x mem_util " +
+           (util ? util->show() : "?") + " = " + bytes(run.footprint.usable) + " usable)\n";
+    out += footprint_lines(run.footprint,
+                           "batch " + grouped(run.batch) + " x " + grouped(run.context) + " tokens after this step");
+    auto because = [](const interp::Largest& l) {
+        return l.value && !l.limit.empty() ? "; the model allows no more: " + l.limit : std::string();
+    };
+    out += "  max batch   " + limit_text(run.max_batch, "sequence") + " at this context (" + grouped(run.context) +
+           " tokens)" + because(run.max_batch) + "\n";
+    out += "  max context " + limit_text(run.max_context, "token") + " tokens at batch " + grouped(run.batch) +
+           " (a one-token decode step)" + because(run.max_context) + "\n";
+    return out;
+}
+
+void device_json(const interp::Program& program, const DeviceRun& run, const interp::Environment& env,
+                 ordered_json& out) {
+    (void)env;
+    out["hardware"] = hardware_json(program, *run.hardware);
+    if (!run.has_memory) {
+        out["memory"] = nullptr;
+        return;
+    }
+    ordered_json memory = footprint_json(run.footprint);
+    memory["batch"] = run.batch.to_string();
+    memory["context"] = run.context.to_string();
+    memory["max_batch"] = largest_json(run.max_batch);
+    memory["max_context"] = largest_json(run.max_context);
+    out["memory"] = std::move(memory);
+}
+
+std::string request_text(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,
+                         const interp::Environment& env, const std::string& model) {
+    const interp::AnalysisIds ids = *interp::AnalysisIds::of(program);
+    std::string out = "model " + valid_utf8(model) + "\n" + hardware_line(program, hw, env);
+    out += "request: batch " + grouped(r.batch) + " x (prompt " + grouped(r.prompt) + " + generate " +
+           grouped(r.generate) + " tokens); each step keeps the last position's logits\n\n";
+    std::vector<std::uint32_t> shown{program.metric_id.at("flops"), program.metric_id.at("read"),
+                                     program.metric_id.at("write"), ids.time};
+    std::vector<std::vector<std::string>> rows{{"", "flops", "read", "write", "time"}};
+    auto row = [&](const std::string& name, const std::vector<Number>& t) {
+        std::vector<std::string> cells{name};
+        for (auto m : shown) cells.push_back(compact(t[m], program.metrics[m].unit, style_of(program.metrics[m])));
+        rows.push_back(std::move(cells));
+    };
+    std::vector<Number> all(r.prefill.size());
+    for (std::size_t m = 0; m < all.size(); ++m) all[m] = r.prefill[m] + r.decode[m];
+    row("prefill", r.prefill);
+    row("decode x " + grouped(r.generate), r.decode);
+    row("whole request", all);
+    std::vector<std::size_t> w(rows[0].size(), 0);
+    for (const auto& cells : rows)
+        for (std::size_t i = 0; i < cells.size(); ++i) w[i] = std::max(w[i], display_width(cells[i]));
+    for (const auto& cells : rows) {
+        std::string line = pad_right(cells[0], w[0]);
+        for (std::size_t i = 1; i < cells.size(); ++i)
+            line += "  " + std::string(w[i] - display_width(cells[i]), ' ') + cells[i];
+        out += line + "\n";
+    }
+    Number generated = r.batch * r.generate;
+    out += "\ntime to first token    " + seconds(r.ttft) + "  (the prefill)\n";
+    if (r.generate.sign() > 0) {
+        Number mean = *Number::divide(r.decode_time, r.generate);
+        out += "time per output token  mean " + seconds(mean) + ", last " + seconds(r.last_decode[ids.time]) + "\n";
+    }
+    out += "total time             " + seconds(r.total_time) + "\n";
+    if (r.generate.sign() > 0 && !r.decode_time.is_zero()) {
+        out += "tokens/s               " + plain(*Number::divide(generated, r.decode_time)) +
+               " while decoding, " + plain(*Number::divide(generated, r.total_time)) + " over the request (" +
+               grouped(generated) + " generated tokens)\n";
+    }
+    const interp::Value* price = runtime_value(program, env, "price");
+    if (price != nullptr && price->num.sign() > 0 && r.generate.sign() > 0) {
+        out += "cost                   " + plain(cost_per_million(price->num, r.total_time, generated)) +
+               " per 1M generated tokens, " +
+               plain(cost_per_million(price->num, r.total_time, r.batch * (r.prompt + r.generate))) +
+               " per 1M prompt + generated tokens, at " + price->show() + " per device-hour\n";
+    }
+    if (!r.has_memory) {
+        out += "\nmemory: " + valid_utf8(hw.name) + " gives no memory capacity, so what fits is not answered\n";
+        return out;
+    }
+    out += "\nmemory at the end of the request (" + bytes(r.peak.usable) + " usable)\n";
+    out += footprint_lines(r.peak, "batch " + grouped(r.batch) + " x " + grouped(r.prompt + r.generate) + " tokens");
+    return out;
+}
+
+std::string request_json(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,
+                         const interp::Environment& env, const std::string& model) {
+    const interp::AnalysisIds ids = *interp::AnalysisIds::of(program);
+    ordered_json out = ordered_json::object();
+    out["model"] = model;
+    out["hardware"] = hardware_json(program, hw);
+    ordered_json runtime = ordered_json::object();
+    for (std::size_t i = 0; i < program.runtimes.size(); ++i) {
+        const auto& v = env.runtime[i];
+        runtime[program.runtimes[i].name] = v.is_number() ? v.num.to_string() : v.str;
+    }
+    out["runtime"] = std::move(runtime);
+    auto metrics = [&](const std::vector<Number>& t) {
+        ordered_json o = ordered_json::object();
+        for (std::size_t m = 0; m < t.size(); ++m) o[program.metrics[m].name] = t[m].to_string();
+        return o;
+    };
+    ordered_json req = ordered_json::object();
+    req["prompt"] = r.prompt.to_string();
+    req["generate"] = r.generate.to_string();
+    req["batch"] = r.batch.to_string();
+    req["prefill"] = metrics(r.prefill);
+    req["decode"] = metrics(r.decode);
+    req["last_decode"] = metrics(r.last_decode);
+    req["ttft"] = r.ttft.to_string();
+    req["decode_time"] = r.decode_time.to_string();
+    req["total_time"] = r.total_time.to_string();
+    Number generated = r.batch * r.generate;
+    if (r.generate.sign() > 0) {
+        req["tpot_mean"] = Number::divide(r.decode_time, r.generate)->to_string();
+        req["tpot_last"] = r.last_decode[ids.time].to_string();
+        if (!r.decode_time.is_zero()) req["decode_tokens_per_s"] = Number::divide(generated, r.decode_time)->to_string();
+        req["tokens_per_s"] = Number::divide(generated, r.total_time)->to_string();
+    }
+    const interp::Value* price = runtime_value(program, env, "price");
+    if (price != nullptr && price->num.sign() > 0 && r.generate.sign() > 0) {
+        req["cost_per_1m_generated"] = cost_per_million(price->num, r.total_time, generated).to_string();
+        req["cost_per_1m_tokens"] = cost_per_million(price->num, r.total_time, r.batch * (r.prompt + r.generate)).to_string();
+    }
+    req["memory"] = r.has_memory ? footprint_json(r.peak) : ordered_json(nullptr);
+    out["request"] = std::move(req);
+    return out.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace costi::report

@@ -1,0 +1,44 @@
+// Reports of the analyses on a device: the hardware line, the time summary, the memory
+// footprint with the largest batch and context, and whole requests — as text and as JSON.
+//
+// Owns: layout only. The numbers come from interpreter/analysis.hpp (which evaluates the
+// program's own formulas); nothing here computes a cost. Derived figures a report states
+// (tokens per second, cost per million tokens, shares) are exact divisions of those numbers.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "interpreter/analysis.hpp"
+#include "interpreter/program.hpp"
+
+namespace costi::report {
+
+// What a run on a device reports besides its tree.
+struct DeviceRun {
+    const interp::Hardware* hardware = nullptr;
+    interp::AnalysisIds ids{};
+    std::vector<interp::Number> totals;  // the run's totals per metric
+    bool has_memory = false;             // the hardware gives its capacity (else no memory section)
+    interp::Footprint footprint;         // at the run's own batch and context
+    interp::Largest max_batch;           // at the run's context
+    interp::Largest max_context;         // at the run's batch (one-token decode steps)
+    interp::Number batch, context;       // the run's batch_size and cache_len + seq_len
+};
+
+// "hardware h100-sxm: NVIDIA H100 SXM5 …" and the efficiencies in force.
+std::string hardware_line(const interp::Program& program, const interp::Hardware& hw, const interp::Environment& env);
+
+// The time summary and the memory section under the table.
+std::string device_text(const interp::Program& program, const DeviceRun& run, const interp::Environment& env);
+// The same as JSON: {"hardware": {…}, "time": {…}, "memory": {…}}, added to the run's document.
+void device_json(const interp::Program& program, const DeviceRun& run, const interp::Environment& env,
+                 nlohmann::ordered_json& out);
+
+// A whole request: text, and JSON.
+std::string request_text(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,
+                         const interp::Environment& env, const std::string& model);
+std::string request_json(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,
+                         const interp::Environment& env, const std::string& model);
+
+}  // namespace costi::report
