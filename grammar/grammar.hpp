@@ -55,7 +55,8 @@ struct reserved : sor<kw_and, kw_or, kw_not, kw_if, kw_then, kw_else, kw_true, k
 
 struct name : seq<not_at<reserved>, identifier> {};
 struct qname : seq<identifier, star<one<'.'>, identifier>> {};
-struct dotted_key : seq<identifier, star<one<'.'>, identifier>> {};
+// Config keys follow the JSON: objects by name, lists by index (weight_block_size.0).
+struct dotted_key : seq<identifier, star<one<'.'>, sor<identifier, plus<digit>>>> {};
 
 struct digits : seq<digit, star<opt<one<'_'>>, digit>> {};
 struct exponent : seq<one<'e', 'E'>, opt<one<'+', '-'>>, expect<digits>> {};

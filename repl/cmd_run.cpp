@@ -263,8 +263,14 @@ int run(RunState& st, CLI::App& app) {
     interp::CostNode root = session.run_in(model, env, shown < 0 ? -1 : shown + 1);
     report::RunInfo info;
     info.model = model.name;
-    for (std::size_t i = 0; i < program.runtimes.size(); ++i)
-        info.runtime.emplace_back(program.runtimes[i].name, env.runtime[i]);
+    // The JSON lists every runtime value; the table's header those the model's formulas read
+    // (its entry kernel's subtree) and those the command line set.
+    const std::vector<std::uint32_t>& reads = model.entry.kernel->reads;
+    for (std::uint32_t i = 0; i < program.runtimes.size(); ++i) {
+        bool shown = st.format == "json" || std::find(reads.begin(), reads.end(), i) != reads.end() ||
+                     st.runtime.count(program.runtimes[i].name) != 0;
+        if (shown) info.runtime.emplace_back(program.runtimes[i].name, env.runtime[i]);
+    }
     std::optional<report::DeviceRun> device;
     if (env.hardware != nullptr) {
         report::DeviceRun d;

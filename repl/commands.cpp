@@ -303,8 +303,20 @@ void bindings_command(CommandContext& ctx) {
     std::vector<std::vector<std::string>> config;
     for (const auto& b : values) {
         std::vector<std::string> row{b.name, show_exact(b.value), origin_name(b.origin)};
-        if (!b.detail.empty())
-            row.push_back(b.origin == Origin::declared || b.origin == Origin::model ? "= " + b.detail : b.detail);
+        // A default's formula when it fits on the line; long ones (the quantization defaults)
+        // are in the prelude, where :explain and the docs point.
+        constexpr std::size_t longest_formula = 60;
+        if (!b.detail.empty()) {
+            bool formula = b.origin == Origin::declared || b.origin == Origin::model;
+            std::string detail = b.detail;
+            auto r = ws.program().find_runtime(b.name);
+            if (formula && detail.size() > longest_formula && r) {
+                detail = "= the formula at " + interp::location(ws.program().runtimes[*r].span);
+            } else if (formula) {
+                detail = "= " + detail;
+            }
+            row.push_back(detail);
+        }
         (b.name.rfind("config.", 0) == 0 ? config : runtime).push_back(std::move(row));
     }
     ctx.out << "runtime variables\n" << columns(runtime, {false, true}, 2);

@@ -107,6 +107,9 @@ TEST_P(StructureBatch, CostIsAffineInBatchWithTheDocumentedConstant) {
             s.cache = mode.cache;
             s.eager = mode.eager;
             s.runtime.emplace_back("w_bytes", w);
+            // DeepSeek-V3's config is fp8-quantized (linear_w_bytes 1 + block scales, whatever
+            // w_bytes is); as unquantized, every weight is w_bytes wide and drops out below.
+            s.runtime.emplace_back("quant_bits", 0);
             CostNode root = model->run(s);
             return root.count * root.cost.at(model->metric(metric));
         };
