@@ -177,6 +177,28 @@ Largest max_context(const Session& session, const Model& model, const Environmen
     return out;
 }
 
+DeviceAnalysis analyse_device(const Session& session, const Model& model, const Environment& env, const CostNode& root) {
+    const Program& program = session.program();
+    auto ids = AnalysisIds::of(program);
+    if (env.hardware == nullptr || !ids) {
+        throw CostiError(Diagnostic{code::absent_hardware, {}, "time and memory need a hardware, and none is selected",
+                                    "choose one with --hw NAME (costi list hardware)", {}});
+    }
+    DeviceAnalysis d;
+    d.hardware = env.hardware;
+    d.ids = *ids;
+    d.totals = totals_of(program, root);
+    d.batch = env.runtime[ids->batch_size].num;
+    d.context = env.runtime[ids->cache_len].num + env.runtime[ids->seq_len].num;
+    d.has_memory = has_capacity(program, env);
+    if (d.has_memory) {
+        d.footprint = footprint(program, *ids, env, d.totals);
+        d.max_batch = max_batch(session, model, env, *ids);
+        d.max_context = max_context(session, model, env, *ids, Number(std::int64_t{1} << 30));
+    }
+    return d;
+}
+
 Request request(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
                 const Number& prompt, const Number& generate) {
     const Program& program = session.program();

@@ -63,6 +63,21 @@ Largest max_batch(const Session& session, const Model& model, const Environment&
 Largest max_context(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
                     const Number& cap);
 
+// Everything a run on a device reports besides its tree: its totals, its footprint at its
+// own batch and context (cache_len + seq_len), the largest batch at that context and the
+// longest context at that batch. Throws CostiError (E0211) when no hardware is selected.
+struct DeviceAnalysis {
+    const Hardware* hardware = nullptr;
+    AnalysisIds ids{};
+    std::vector<Number> totals;  // the run's totals per metric
+    bool has_memory = false;     // the hardware gives its capacity (else no footprint)
+    Footprint footprint;
+    Largest max_batch;
+    Largest max_context;
+    Number batch, context;
+};
+DeviceAnalysis analyse_device(const Session& session, const Model& model, const Environment& env, const CostNode& root);
+
 // A request of `prompt` tokens and `generate` decode steps for each of batch_size sequences:
 // a prefill (seq_len = prompt, cache_len = 0) and one step at each cache_len prompt …
 // prompt + generate − 1 (seq_len = 1), both keeping the logits of the last position only

@@ -273,20 +273,7 @@ int run(RunState& st, CLI::App& app) {
     }
     std::optional<report::DeviceRun> device;
     if (env.hardware != nullptr) {
-        report::DeviceRun d;
-        d.hardware = env.hardware;
-        d.ids = *ids;
-        for (std::size_t m = 0; m < root.cost.size(); ++m)
-            d.totals.push_back(interp::total_of(program.metrics[m], root.count, root.cost[m]));
-        d.batch = env.runtime[ids->batch_size].num;
-        d.context = env.runtime[ids->cache_len].num + env.runtime[ids->seq_len].num;
-        d.has_memory = interp::has_capacity(program, env);
-        if (d.has_memory) {
-            d.footprint = interp::footprint(program, *ids, env, d.totals);
-            d.max_batch = interp::max_batch(session, model, env, *ids);
-            d.max_context = interp::max_context(session, model, env, *ids, Number(std::int64_t{1} << 30));
-        }
-        device = std::move(d);
+        device = interp::analyse_device(session, model, env, root);
         if (metrics.empty() && st.format != "json") {
             for (const char* name : {"flops", "read", "write", "time"}) metrics.push_back(*program.find_metric(name));
         }

@@ -10,6 +10,8 @@
 #include "repl/model_lookup.hpp"
 #include "repl/present.hpp"
 #include "repl/report.hpp"
+#include "repl/report_analysis.hpp"
+#include "interpreter/analysis.hpp"
 
 namespace costi::repl {
 
@@ -126,12 +128,18 @@ std::vector<Range> words(const CommandContext& ctx) {
     return out;
 }
 
-report::RunInfo run_info(const Workspace& ws) {
+report::RunInfo run_info(const Workspace& ws, bool every_runtime = false) {
     report::RunInfo info;
     info.model = ws.model()->name;
     interp::Environment env = ws.environment();
-    for (std::size_t i = 0; i < ws.program().runtimes.size(); ++i) {
-        info.runtime.emplace_back(ws.program().runtimes[i].name, env.runtime[i]);
+    // As `costi run`: the values the model's formulas read, and those bound in the session.
+    const std::vector<std::uint32_t>& reads = ws.model()->entry.kernel->reads;
+    for (std::uint32_t i = 0; i < ws.program().runtimes.size(); ++i) {
+        const std::string& name = ws.program().runtimes[i].name;
+        bool bound = false;
+        for (const auto& [n, v] : ws.overrides().runtime) bound = bound || n == name;
+        if (every_runtime || bound || std::find(reads.begin(), reads.end(), i) != reads.end())
+            info.runtime.emplace_back(name, env.runtime[i]);
     }
     return info;
 }
@@ -223,6 +231,20 @@ void model_command(CommandContext& ctx) {
     if (!names.empty()) ctx.out << (m == nullptr ? "models known: " : "other models: ") << join(names) << "\n";
 }
 
+// With a hardware selected (:hw), the table's time and bound columns and the time and
+// memory sections, as `costi run --hw` prints them.
+void add_device(const Workspace& ws, const interp::CostNode& root, report::RunInfo& info, report::TableOptions& options) {
+    interp::Environment env = ws.environment();
+    if (env.hardware == nullptr) return;
+    report::DeviceRun d = interp::analyse_device(ws.session(), *ws.model(), env, root);
+    if (options.metrics.empty()) {
+        for (const char* name : {"flops", "read", "write", "time"}) options.metrics.push_back(*ws.program().find_metric(name));
+    }
+    options.bound = report::TableOptions::Bound{d.ids.time, d.ids.compute_bound};
+    info.preamble = report::hardware_line(ws.program(), *env.hardware, env);
+    info.appendix = report::device_text(ws.program(), d, env);
+}
+
 void show_command(CommandContext& ctx) {
     report::TableOptions options;
     options.show_deeper = ":show";  // with no depth, :show shows every level
@@ -237,7 +259,9 @@ void show_command(CommandContext& ctx) {
     }
     if (ctx.ws.model() == nullptr) ctx.ws.no_model(ctx.span(ctx.name), ":show runs the model");
     interp::CostNode root = ctx.ws.run();
-    ctx.out << report::table(ctx.ws.program(), run_info(ctx.ws), root, options);
+    report::RunInfo info = run_info(ctx.ws);
+    add_device(ctx.ws, root, info, options);
+    ctx.out << report::table(ctx.ws.program(), info, root, options);
 }
 
 void json_command(CommandContext& ctx) {
@@ -248,7 +272,65 @@ void json_command(CommandContext& ctx) {
     }
     if (ctx.ws.model() == nullptr) ctx.ws.no_model(ctx.span(ctx.name), ":json runs the model");
     interp::CostNode root = ctx.ws.run();
-    ctx.out << report::json(ctx.ws.program(), run_info(ctx.ws), root, depth);
+    report::JsonOptions options{depth, {}, {}};
+    interp::Environment env = ctx.ws.environment();
+    std::optional<report::DeviceRun> device;
+    if (env.hardware != nullptr) {
+        device = interp::analyse_device(ctx.ws.session(), *ctx.ws.model(), env, root);
+        options.extend = [&](nlohmann::ordered_json& out) { report::device_json(ctx.ws.program(), *device, env, out); };
+    }
+    ctx.out << report::json(ctx.ws.program(), run_info(ctx.ws, true), root, options);
+}
+
+// :hw [NAME | none]: the device time and memory are computed on.
+void hw_command(CommandContext& ctx) {
+    Workspace& ws = ctx.ws;
+    if (ctx.args.empty()) {
+        const std::string& now = ws.overrides().hardware;
+        ctx.out << (now.empty() ? std::string("no hardware (:hw NAME selects one; costi list hardware lists them)")
+                                : "hardware " + now)
+                << "\n";
+        return;
+    }
+    std::string name(ctx.text(ctx.args));
+    if (name == "none") {
+        ws.use_hardware("");
+        ctx.out << "no hardware\n";
+        return;
+    }
+    try {
+        ws.use_hardware(name);
+    } catch (CostiError& e) {
+        point_at(e, ctx.span(ctx.args));
+        throw;
+    }
+    const interp::Hardware& hw = ws.session().pick_hardware(ws.overrides().hardware);
+    ctx.out << "hardware " << hw.name << (hw.doc.empty() ? "" : ": " + hw.doc) << "\n";
+}
+
+// :request P G: a whole request on the selected hardware.
+void request_command(CommandContext& ctx) {
+    std::vector<Range> w = words(ctx);
+    if (w.size() != 2) ctx.usage_error(ctx.args, ":request takes the prompt and generated tokens: :request 4096 512");
+    auto count = [&](Range r, std::int64_t lowest, const char* what) {
+        auto n = interp::Number::parse(ctx.text(r));
+        if (!n || !n->is_integer() || *n < interp::Number(lowest) || *n > interp::Number(std::int64_t{1} << 40))
+            ctx.usage_error(r, std::string(what) + " must be an integer >= " + std::to_string(lowest) + ", got '" +
+                                   std::string(ctx.text(r)) + "'");
+        return *n;
+    };
+    interp::Number prompt = count(w[0], 1, "the prompt's tokens");
+    interp::Number generate = count(w[1], 0, "the generated tokens");
+    Workspace& ws = ctx.ws;
+    if (ws.model() == nullptr) ws.no_model(ctx.span(ctx.name), ":request runs the model");
+    interp::Environment env = ws.environment();
+    auto ids = interp::AnalysisIds::of(ws.program());
+    if (env.hardware == nullptr || !ids) {
+        throw CostiError(Diagnostic{interp::code::absent_hardware, ctx.span(ctx.name), ":request needs a hardware",
+                                    "select one with :hw NAME", {}});
+    }
+    interp::Request r = interp::request(ws.session(), *ws.model(), env, *ids, prompt, generate);
+    ctx.out << report::request_text(ws.program(), *env.hardware, r, env, ws.model()->name);
 }
 
 std::string signature(const interp::Kernel& k) {
@@ -399,6 +481,16 @@ const std::vector<Command>& command_table() {
         {"unset", "", "NAME… | all", "drop session bindings or lets: back to the model's values",
          "  :unset seq_len config.num_hidden_layers    :unset all (runtime and config; lets stay)\n",
          ArgumentKind::bound, unset_command},
+        {"hw", "", "[NAME | none]", "the device :show, :json and :request time and size on",
+         "  :hw h100-sxm      a library device (costi list hardware), or a .cost file declaring one\n"
+         "  :hw none          back to counts only\n"
+         "  With a device, the metrics time, compute_time, memory_time, kv_cache, weight_bytes and\n"
+         "  workspace join flops and read in expressions; compute_eff, memory_eff, mem_util and\n"
+         "  price are runtime variables to bind.\n",
+         ArgumentKind::none, hw_command},
+        {"request", "", "PROMPT GENERATE", "a whole request on the selected device: time to first token, per token, cost",
+         "  :request 4096 512   a prefill of 4096 tokens and 512 decode steps (cache 4096 … 4607), summed exactly\n",
+         ArgumentKind::none, request_command},
         {"sweep", "", "NAME in VALUES", "totals for each value of a runtime variable or config.KEY",
          "  VALUES is a list (V1, V2, …) or a range (A..B, A..B by *F, A..B by +S):\n"
          "  :sweep seq_len in 512, 1024, 2048\n"

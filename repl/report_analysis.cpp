@@ -15,6 +15,10 @@ std::string pad_right(const std::string& s, std::size_t w) {
     return s + std::string(w > display_width(s) ? w - display_width(s) : 0, ' ');
 }
 
+std::string tokens(const Number& n) {
+    return grouped(n) + (n == Number(1) ? " token" : " tokens");
+}
+
 std::string seconds(const Number& n) {
     return compact(n, "s", Style::time);
 }
@@ -120,12 +124,12 @@ std::string device_text(const interp::Program& program, const DeviceRun& run, co
     out += "\nmemory on " + valid_utf8(run.hardware->name) + " (" + bytes(run.footprint.capacity) + " x mem_util " +
            (util ? util->show() : "?") + " = " + bytes(run.footprint.usable) + " usable)\n";
     out += footprint_lines(run.footprint,
-                           "batch " + grouped(run.batch) + " x " + grouped(run.context) + " tokens after this step");
+                           "batch " + grouped(run.batch) + " x " + tokens(run.context) + " after this step");
     auto because = [](const interp::Largest& l) {
         return l.value && !l.limit.empty() ? "; the model allows no more: " + l.limit : std::string();
     };
-    out += "  max batch   " + limit_text(run.max_batch, "sequence") + " at this context (" + grouped(run.context) +
-           " tokens)" + because(run.max_batch) + "\n";
+    out += "  max batch   " + limit_text(run.max_batch, "sequence") + " at this context (" + tokens(run.context) + ")" +
+           because(run.max_batch) + "\n";
     out += "  max context " + limit_text(run.max_context, "token") + " tokens at batch " + grouped(run.batch) +
            " (a one-token decode step)" + because(run.max_context) + "\n";
     return out;
@@ -199,7 +203,7 @@ std::string request_text(const interp::Program& program, const interp::Hardware&
         return out;
     }
     out += "\nmemory at the end of the request (" + bytes(r.peak.usable) + " usable)\n";
-    out += footprint_lines(r.peak, "batch " + grouped(r.batch) + " x " + grouped(r.prompt + r.generate) + " tokens");
+    out += footprint_lines(r.peak, "batch " + grouped(r.batch) + " x " + tokens(r.prompt + r.generate));
     return out;
 }
 

@@ -14,17 +14,7 @@
 
 namespace costi::report {
 
-// What a run on a device reports besides its tree.
-struct DeviceRun {
-    const interp::Hardware* hardware = nullptr;
-    interp::AnalysisIds ids{};
-    std::vector<interp::Number> totals;  // the run's totals per metric
-    bool has_memory = false;             // the hardware gives its capacity (else no memory section)
-    interp::Footprint footprint;         // at the run's own batch and context
-    interp::Largest max_batch;           // at the run's context
-    interp::Largest max_context;         // at the run's batch (one-token decode steps)
-    interp::Number batch, context;       // the run's batch_size and cache_len + seq_len
-};
+using DeviceRun = interp::DeviceAnalysis;
 
 // "hardware h100-sxm: NVIDIA H100 SXM5 …" and the efficiencies in force.
 std::string hardware_line(const interp::Program& program, const interp::Hardware& hw, const interp::Environment& env);

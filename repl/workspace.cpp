@@ -7,6 +7,7 @@
 #include "interpreter/checker.hpp"
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/suggest.hpp"
+#include "repl/model_lookup.hpp"
 #include "repl/present.hpp"
 #include "repl/report.hpp"
 
@@ -174,6 +175,32 @@ void Workspace::no_model(const Span& at, const std::string& what) const {
     fail(code::bad_model, at, what + ", but no model is loaded",
          names.empty() ? "load one with :load FILE (e.g. :load gpt2)"
                        : "choose one with :model NAME (models known here: " + interp::join(names) + ")");
+}
+
+void Workspace::use_hardware(const std::string& name) {
+    if (name.empty()) {
+        overrides_.hardware.clear();
+        return;
+    }
+    std::string declared;
+    for (const auto& h : program().hardware) {
+        if (h->name == name) declared = name;
+    }
+    if (declared.empty()) {
+        std::filesystem::path path = cli::find_hardware(name);
+        std::size_t before = program().hardware.size();
+        session_.load_file(path.string());
+        refresh_model();
+        for (const auto& h : program().hardware) {
+            if (h->name == name) declared = name;
+        }
+        if (declared.empty() && program().hardware.size() == before + 1) declared = program().hardware.back()->name;
+        if (declared.empty()) {
+            throw interp::CostiError(interp::Diagnostic{interp::code::bad_hardware, {},
+                                                        "'" + name + "' declares no single hardware to use", "", {}});
+        }
+    }
+    overrides_.hardware = declared;
 }
 
 interp::Environment Workspace::environment() const {

@@ -80,7 +80,10 @@ public:
     void bind(const std::string& name, const interp::Value& value, const interp::Span& where);
     // Removes a session binding or let; false when `name` is valid but not bound.
     bool unset(const std::string& name, const interp::Span& where);
-    void unset_all_bindings() { overrides_ = {}; }
+    void unset_all_bindings() { overrides_ = interp::Overrides{{}, {}, overrides_.hardware}; }
+    // Selects the hardware (a library name or a .cost file declaring one; loaded if new);
+    // empty for none. Throws CostiError (E0116) with "did you mean".
+    void use_hardware(const std::string& name);
     const std::vector<Let>& lets() const { return lets_; }
     // Defines or redefines a let (a redefinition keeps its place). Returns its value now.
     interp::Value define_let(const std::string& name, interp::ast::ExprPtr expr, const interp::Span& where);
