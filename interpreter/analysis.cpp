@@ -114,12 +114,7 @@ Largest max_batch(const Session& session, const Model& model, const Environment&
     Number f1 = one.total;
     Number slope = footprint_at(Number(2)).total - f1;
     Number usable = one.usable;
-    if (slope.sign() <= 0) {
-        out.unbounded = true;
-        out.value = Number(1);
-        return out;
-    }
-    Number guess = *Number::floor_divide(usable - f1, slope) + Number(1);
+    Number guess = slope.sign() > 0 ? *Number::floor_divide(usable - f1, slope) + Number(1) : Number(0);
     if (guess >= Number(1) && ok(guess) && !ok(guess + Number(1))) {
         out.value = guess;
         out.limit = refused;

@@ -656,7 +656,7 @@ public:
                         auto best = saturated() ? std::nullopt : closest(e.name, names);
                         error(code::bad_hardware, e.name_span, "'" + e.name + "' is not a declared hardware property",
                               best            ? "did you mean '" + *best + "'?"
-                              : names.empty() ? "import \"../stdlib/roofline.cost\", which declares the properties"
+                              : names.empty() ? "import stdlib/roofline.cost, which declares them (from hardware/: import \"../stdlib/roofline.cost\")"
                                               : "properties: " + join(names));
                         continue;
                     }

@@ -68,6 +68,11 @@ struct RunState {
 // before the flags are made, so the roofline's runtime variables are flags too.
 void load_hardware(RunState& st) {
     if (st.hw.empty() || st.load_error) return;
+    // A device the loaded files declare themselves.
+    if (st.session->program().find_hardware(st.hw) != nullptr) {
+        st.hw_name = st.hw;
+        return;
+    }
     std::filesystem::path path;
     try {
         path = find_hardware(st.hw);
@@ -83,8 +88,16 @@ void load_hardware(RunState& st) {
         for (const auto& h : all) {
             if (h->name == st.hw) st.hw_name = h->name;
         }
-        // A file given by path: the hardware it declares.
+        // A file given by path: the hardware it declares (also when it was loaded already).
         if (st.hw_name.empty() && all.size() == before + 1) st.hw_name = all.back()->name;
+        if (st.hw_name.empty()) {
+            std::vector<std::string> in_file;
+            std::error_code ec;
+            for (const auto& h : all) {
+                if (h->file != nullptr && std::filesystem::equivalent(h->file->name(), path, ec)) in_file.push_back(h->name);
+            }
+            if (in_file.size() == 1) st.hw_name = in_file.front();
+        }
         if (st.hw_name.empty())
             st.hw_misuse = Misuse{"option '--hw': '" + path.string() + "' declares no single hardware to use", ""};
     } catch (const CostiError& e) {
@@ -277,7 +290,7 @@ int run(RunState& st, CLI::App& app) {
         if (metrics.empty() && st.format != "json") {
             for (const char* name : {"flops", "read", "write", "time"}) metrics.push_back(*program.find_metric(name));
         }
-        info.preamble = report::hardware_line(program, *env.hardware, env);
+        info.preamble = report::hardware_line(*env.hardware);
         info.appendix = report::device_text(program, *device, env);
     }
     if (st.format == "json") {

@@ -241,7 +241,7 @@ void add_device(const Workspace& ws, const interp::CostNode& root, report::RunIn
         for (const char* name : {"flops", "read", "write", "time"}) options.metrics.push_back(*ws.program().find_metric(name));
     }
     options.bound = report::TableOptions::Bound{d.ids.time, d.ids.compute_bound};
-    info.preamble = report::hardware_line(ws.program(), *env.hardware, env);
+    info.preamble = report::hardware_line(*env.hardware);
     info.appendix = report::device_text(ws.program(), d, env);
 }
 

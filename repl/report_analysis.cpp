@@ -64,7 +64,7 @@ ordered_json footprint_json(const interp::Footprint& f) {
 
 std::string footprint_lines(const interp::Footprint& f, const std::string& kv_note) {
     std::string out;
-    out += "  weights     " + pad_right(bytes(f.weights), 10) + "\n";
+    out += "  weights     " + bytes(f.weights) + "\n";
     out += "  kv cache    " + pad_right(bytes(f.kv_cache), 10) + "  " + kv_note + "\n";
     out += "  workspace   " + pad_right(bytes(f.workspace), 10) + "  the largest working set of one call\n";
     out += "  total       " + pad_right(bytes(f.total), 10) + "  " +
@@ -86,6 +86,21 @@ ordered_json hardware_json(const interp::Program& program, const interp::Hardwar
     return o;
 }
 
+// 4 significant digits, also below 1 (0.002332): costs per token are small numbers.
+std::string significant(const Number& n) {
+    if (n.is_zero() || n.abs() >= Number(1)) return plain(n);
+    int decimals = 3;
+    Number scaled = n.abs();
+    while (scaled < Number(1) && decimals < 40) {
+        scaled = scaled * Number(10);
+        ++decimals;
+    }
+    std::string s = n.to_fixed(decimals);
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s;
+}
+
 // A dollar-free cost: the price is per device-hour in whatever currency the user gave.
 Number cost_per_million(const Number& price, const Number& time, const Number& tokens) {
     return *Number::divide(price * time * Number(1000000), Number(3600) * tokens);
@@ -93,10 +108,10 @@ Number cost_per_million(const Number& price, const Number& time, const Number& t
 
 }  // namespace
 
-std::string hardware_line(const interp::Program& program, const interp::Hardware& hw, const interp::Environment& env) {
+std::string hardware_line(const interp::Hardware& hw) {
     std::string out = "hardware " + valid_utf8(hw.name) + (hw.doc.empty() ? "" : ": " + valid_utf8(hw.doc));
-    (void)env;
-    return out + "\nexecution: transformers (eager PyTorch with SDPA and DynamicCache, as kernels/ model it)\n";
+    return out + "\nexecution: as the model's kernels describe it (the library's families: Hugging Face transformers, "
+                 "eager PyTorch with SDPA and DynamicCache)\n";
 }
 
 std::string device_text(const interp::Program& program, const DeviceRun& run, const interp::Environment& env) {
@@ -154,7 +169,7 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
 std::string request_text(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,
                          const interp::Environment& env, const std::string& model) {
     const interp::AnalysisIds ids = *interp::AnalysisIds::of(program);
-    std::string out = "model " + valid_utf8(model) + "\n" + hardware_line(program, hw, env);
+    std::string out = "model " + valid_utf8(model) + "\n" + hardware_line(hw);
     out += "request: batch " + grouped(r.batch) + " x (prompt " + grouped(r.prompt) + " + generate " +
            grouped(r.generate) + " tokens); each step keeps the last position's logits\n\n";
     std::vector<std::uint32_t> shown{program.metric_id.at("flops"), program.metric_id.at("read"),
@@ -193,9 +208,9 @@ std::string request_text(const interp::Program& program, const interp::Hardware&
     }
     const interp::Value* price = runtime_value(program, env, "price");
     if (price != nullptr && price->num.sign() > 0 && r.generate.sign() > 0) {
-        out += "cost                   " + plain(cost_per_million(price->num, r.total_time, generated)) +
+        out += "cost                   " + significant(cost_per_million(price->num, r.total_time, generated)) +
                " per 1M generated tokens, " +
-               plain(cost_per_million(price->num, r.total_time, r.batch * (r.prompt + r.generate))) +
+               significant(cost_per_million(price->num, r.total_time, r.batch * (r.prompt + r.generate))) +
                " per 1M prompt + generated tokens, at " + price->show() + " per device-hour\n";
     }
     if (!r.has_memory) {

@@ -16,12 +16,13 @@ namespace costi::report {
 
 using DeviceRun = interp::DeviceAnalysis;
 
-// "hardware h100-sxm: NVIDIA H100 SXM5 …" and the efficiencies in force.
-std::string hardware_line(const interp::Program& program, const interp::Hardware& hw, const interp::Environment& env);
+// "hardware h100-sxm: NVIDIA H100 SXM5 …" and the execution the times are for.
+std::string hardware_line(const interp::Hardware& hw);
 
 // The time summary and the memory section under the table.
 std::string device_text(const interp::Program& program, const DeviceRun& run, const interp::Environment& env);
-// The same as JSON: {"hardware": {…}, "time": {…}, "memory": {…}}, added to the run's document.
+// The same as JSON: {"hardware": {…}, "memory": {…}} added to the run's document (the times
+// are metrics: "time" in every node's cost and total and in the totals).
 void device_json(const interp::Program& program, const DeviceRun& run, const interp::Environment& env,
                  nlohmann::ordered_json& out);
 
