@@ -58,8 +58,9 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
                 fail(code::absent_hardware, e.span,
                      "hardware '" + env_.hardware->name + "' gives no " + p.name +
                          (p.description.empty() ? "" : " (" + p.description + ")"),
-                     "the device lacks it or no source gives it; choose another device, or give the formula a "
-                     "fallback: hw." + p.name + " ?? VALUE");
+                     "the device lacks it or no source gives it: choose another device (costi list hardware), add " +
+                         p.name + " = VALUE \"source\" to its description, or give the formula a fallback (hw." +
+                         p.name + " ?? …)");
             }
             return v;
         }

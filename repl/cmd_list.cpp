@@ -77,14 +77,52 @@ int list_kernels() {
     return 0;
 }
 
-int list_hardware() {
+// One device's line: bf16 peak, memory, bandwidth and its description; "-" for what it lacks.
+std::vector<std::string> hardware_line(const LibraryFile& file) {
+    std::vector<std::string> cells{report::valid_utf8(file.short_name), "-", "-", "-", ""};
+    try {
+        interp::Session session;
+        session.load_file(file.path.string());
+        const interp::Program& program = session.program();
+        const interp::Hardware* hw = program.find_hardware(file.short_name);
+        if (hw == nullptr) return cells;
+        auto value = [&](const char* name, const char* unit) {
+            auto it = program.property_id.find(name);
+            if (it == program.property_id.end() || hw->values[it->second].is_absent()) return std::string("-");
+            return report::compact(hw->values[it->second].num, unit);
+        };
+        cells = {report::valid_utf8(hw->name), value("bf16", "FLOP/s"), value("memory", "B"), value("mem_bw", "B/s"),
+                 report::valid_utf8(hw->doc)};
+    } catch (const interp::CostiError&) {
+        cells[4] = "(does not load: costi check " + file.path.string() + ")";
+    }
+    return cells;
+}
+
+int list_hardware(bool names_only) {
     auto files = library_hardware();
     if (files.empty()) {
         std::string where;
         for (const auto& d : interp::library_dirs()) where += (where.empty() ? "" : ", ") + (d / "hardware").string();
         std::cerr << "costi: the library has no hardware files yet (looked for hardware/*.cost in " << where << ")\n";
     }
-    for (const auto& f : files) std::cout << report::valid_utf8(f.short_name) << "\n";
+    if (names_only) {
+        for (const auto& f : files) std::cout << report::valid_utf8(f.short_name) << "\n";
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows{{"name", "bf16", "memory", "mem_bw", "device"}};
+    for (const auto& f : files) rows.push_back(hardware_line(f));
+    std::vector<std::size_t> w(5, 0);
+    for (const auto& r : rows)
+        for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], report::display_width(r[i]));
+    for (const auto& r : rows) {
+        std::string line = pad(r[0], w[0]);
+        for (std::size_t i = 1; i < 4; ++i)
+            line += "  " + std::string(w[i] - report::display_width(r[i]), ' ') + r[i];
+        line += "  " + r[4];
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        std::cout << line << "\n";
+    }
     return 0;
 }
 
@@ -102,15 +140,16 @@ Command list_command() {
                     "Lists what the built-in library holds. models: one line per model — its declared name\n"
                     "(what `costi run` accepts), its file's short name (also accepted) and its parameter\n"
                     "count at the defaults. kernels: every kernel and alias name a formula can call.\n"
-                    "hardware: the hardware/*.cost files.");
+                    "hardware: one line per device of hardware/*.cost — the name `--hw` takes, its dense\n"
+                    "bf16 peak, memory and memory bandwidth (docs/hardware.md has every value and its source).");
                 app.add_option("WHAT", st->what, "models (default), kernels or hardware")->type_name("");
-                app.add_flag("--names", st->names, "models: only the declared names, one per line");
+                app.add_flag("--names", st->names, "models, hardware: only the names, one per line");
                 return [st, &app]() {
                     reject_leftovers(app);
                     if (st->what == "models") return list_models(st->names);
-                    if (st->names) throw Misuse{"option '--names' goes with `costi list models`", ""};
+                    if (st->what == "hardware") return list_hardware(st->names);
+                    if (st->names) throw Misuse{"option '--names' goes with `costi list models` or `hardware`", ""};
                     if (st->what == "kernels") return list_kernels();
-                    if (st->what == "hardware") return list_hardware();
                     throw Misuse{"costi list takes models, kernels or hardware, got '" + st->what + "'",
                                  did_you_mean(st->what, kinds)};
                 };

@@ -295,11 +295,14 @@ int run(RunState& st, CLI::App& app) {
     }
     if (st.format == "json") {
         report::JsonOptions options{depth == -2 ? -1 : depth, metrics, {}};
-        if (device) options.extend = [&](nlohmann::ordered_json& out) { report::device_json(program, *device, env, out); };
+        if (device) {
+            options.extend = [&](nlohmann::ordered_json& out) { report::device_json(program, *device, env, out); };
+            options.intensity = true;
+        }
         std::cout << report::json(program, info, root, options);
     } else {
         report::TableOptions options;
-        if (device) options.bound = report::TableOptions::Bound{ids->time, ids->compute_bound};
+        if (device) options.bound = report::TableOptions::Bound{ids->time, ids->compute_bound, *program.find_metric("flops"), *program.find_metric("read"), *program.find_metric("write")};
         options.depth = depth == -2 ? report::default_depth : depth;
         options.exact = st.exact;
         options.hide_zero = !st.all;

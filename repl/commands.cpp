@@ -240,7 +240,7 @@ void add_device(const Workspace& ws, const interp::CostNode& root, report::RunIn
     if (options.metrics.empty()) {
         for (const char* name : {"flops", "read", "write", "time"}) options.metrics.push_back(*ws.program().find_metric(name));
     }
-    options.bound = report::TableOptions::Bound{d.ids.time, d.ids.compute_bound};
+    options.bound = report::TableOptions::Bound{d.ids.time, d.ids.compute_bound, *ws.program().find_metric("flops"), *ws.program().find_metric("read"), *ws.program().find_metric("write")};
     info.preamble = report::hardware_line(*env.hardware);
     info.appendix = report::device_text(ws.program(), d, env);
 }
@@ -278,6 +278,7 @@ void json_command(CommandContext& ctx) {
     if (env.hardware != nullptr) {
         device = interp::analyse_device(ctx.ws.session(), *ctx.ws.model(), env, root);
         options.extend = [&](nlohmann::ordered_json& out) { report::device_json(ctx.ws.program(), *device, env, out); };
+        options.intensity = true;
     }
     ctx.out << report::json(ctx.ws.program(), run_info(ctx.ws, true), root, options);
 }

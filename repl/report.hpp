@@ -43,6 +43,7 @@ struct TableOptions {
     struct Bound {
         std::uint32_t time;
         std::uint32_t compute_bound;
+        std::uint32_t flops, read, write;  // arithmetic intensity: flops / (read + write)
     };
     std::optional<Bound> bound;
 };
@@ -51,6 +52,7 @@ struct JsonOptions {
     int depth = -1;                      // levels of children kept; -1 for all
     std::vector<std::uint32_t> metrics;  // the metrics kept, in order; empty for all
     std::function<void(nlohmann::ordered_json&)> extend;  // adds members after "tree" (a device's analyses)
+    bool intensity = false;  // each node's arithmetic intensity, flops / (read + write) (with a device)
 };
 
 // How a metric's compact values are written: counts of things (params) as 8.03B, other

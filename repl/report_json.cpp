@@ -40,6 +40,12 @@ public:
         n["count"] = node.count.to_string();
         n["cost"] = metrics_object(node.cost, Number(1));
         n["total"] = metrics_object(node.cost, node.count);
+        if (options_.intensity) {
+            auto f = program_.find_metric("flops"), r = program_.find_metric("read"), w = program_.find_metric("write");
+            Number traffic = r && w ? node.cost[*r] + node.cost[*w] : Number(0);
+            n["intensity"] = f && !traffic.is_zero() ? ordered_json(Number::divide(node.cost[*f], traffic)->to_string())
+                                                     : ordered_json(nullptr);
+        }
         ordered_json children = ordered_json::array();
         if (options_.depth < 0 || depth < options_.depth) {
             for (const auto& c : node.children) children.push_back(this->node(c, depth + 1));

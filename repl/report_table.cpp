@@ -84,6 +84,11 @@ public:
                 row.cells.push_back(by_compute ? "compute" : "memory");
                 row.cells.push_back(percent(by_compute ? compute : time - compute, time));
             }
+            // Intensity is a ratio of one call's own totals: the counts cancel.
+            Number traffic = node.cost[opt_.bound->read] + node.cost[opt_.bound->write];
+            row.cells.push_back(traffic.is_zero() ? "-"
+                                                  : compact(*Number::divide(node.cost[opt_.bound->flops], traffic), ""));
+            row.cells.push_back("");
         }
         rows.push_back(std::move(row));
         bool at_limit = opt_.depth >= 0 && depth >= opt_.depth;
@@ -138,6 +143,8 @@ std::string table(const interp::Program& program, const RunInfo& info, const Cos
     }
     if (opt.bound) {
         head.cells.push_back("bound");
+        head.cells.push_back("");
+        head.cells.push_back("FLOP/B");
         head.cells.push_back("");
     }
     layout.rows.push_back(head);
