@@ -105,5 +105,31 @@ TEST(Quantization, AnUnknownMethodIsRefused) {
     }
 }
 
+TEST(Quantization, ModulesToNotConvertKeepsTheMixtralRouter) {
+    // tiny_mixtral.json: hidden 64, 4 experts, 2 layers; the router (gate) is an nn.Linear of
+    // 64 x 4 = 256 weights per layer, 512 in all, read once per decode step. Listed in
+    // modules_to_not_convert it stays at 2 bytes instead of 133/256: 512 x (2 - 133/256) =
+    // 2 x 379 = 758 bytes more read.
+    EXPECT_EQ(width("mixtral_awq_keep_gate.json", "router_w_bytes").to_string(), "2");
+    EXPECT_EQ(width("mixtral_awq.json", "router_w_bytes").to_string(), "133/256");
+    Number kept = decode_read("mixtral_awq_keep_gate.json");
+    Number converted = decode_read("mixtral_awq.json");
+    EXPECT_EQ((kept - converted).to_string(), "758");
+}
+
+TEST(Quantization, AModuleCostiCannotTellApartIsRefused) {
+    interp::Session session;
+    session.load_library();
+    const interp::Model& model = session.model_from_config_json(configs + "/mixtral_awq_unknown_skip.json");
+    try {
+        session.environment(model, {});
+        FAIL() << "vision_tower accepted";
+    } catch (const CostiError& e) {
+        const auto& d = e.diagnostics().front();
+        EXPECT_EQ(d.code, "E0209");
+        EXPECT_NE(d.message.find("modules_to_not_convert"), std::string::npos) << d.message;
+    }
+}
+
 }  // namespace
 }  // namespace costi::models_test
