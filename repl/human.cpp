@@ -72,6 +72,9 @@ std::string compact(const Number& n, const std::string& unit, Style style) {
     // digits before the point in |scaled|: 1..3; keep 4 significant digits in all.
     Number a = scaled.abs();
     int decimals = a >= Number(100) ? 1 : (a >= Number(10) ? 2 : 3);
+    // Below 1 (only without a prefix): 4 significant digits after the leading zeros (0.004794).
+    for (Number x = a; p == 0 && !a.is_zero() && x < Number(1) && decimals < 40; x = x * Number(10))
+        ++decimals;
     if (p == 0 && n.is_integer()) decimals = 0;
     std::string s = scaled.to_fixed(decimals);
     if (decimals > 0) {

@@ -84,11 +84,16 @@ fs::path find_hardware(const std::string& what) {
         names.push_back(f.short_name);
     }
     auto best = interp::closest(what, names);
-    throw CostiError(Diagnostic{interp::code::bad_hardware,
-                                {},
-                                "no hardware named '" + what + "' (and no such .cost file)",
-                                best ? "did you mean '" + *best + "'?" : "`costi list hardware` lists the library's devices",
-                                {}});
+    // `--hw h100`: the devices whose name starts with it.
+    std::vector<std::string> starting;
+    for (const auto& n : names) {
+        if (!what.empty() && n.rfind(what, 0) == 0) starting.push_back(n);
+    }
+    std::string hint = best               ? "did you mean '" + *best + "'?"
+                       : !starting.empty() ? "did you mean one of " + interp::join(starting) + "?"
+                                           : "`costi list hardware` lists the library's devices";
+    throw CostiError(Diagnostic{interp::code::bad_hardware, {}, "no hardware named '" + what + "' (and no such .cost file)",
+                                hint, {}});
 }
 
 ModelRef find_model(const std::string& what) {

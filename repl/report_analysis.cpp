@@ -35,12 +35,7 @@ const interp::Value* runtime_value(const interp::Program& program, const interp:
     return i ? &env.runtime[*i] : nullptr;
 }
 
-std::string limit_text(const interp::Largest& l, const std::string& unit) {
-    if (!l.value) return "none: " + (l.limit.empty() ? "even 1 " + unit + " does not fit" : l.limit);
-    std::string s = grouped(*l.value);
-    if (l.unbounded) s = "at least " + s + " (the search's cap; nothing grows with it)";
-    return s;
-}
+
 
 ordered_json largest_json(const interp::Largest& l) {
     ordered_json o = ordered_json::object();
@@ -140,13 +135,25 @@ std::string device_text(const interp::Program& program, const DeviceRun& run, co
            (util ? util->show() : "?") + " = " + bytes(run.footprint.usable) + " usable)\n";
     out += footprint_lines(run.footprint,
                            "batch " + grouped(run.batch) + " x " + tokens(run.context) + " after this step");
-    auto because = [](const interp::Largest& l) {
-        return l.value && !l.limit.empty() ? "; the model allows no more: " + l.limit : std::string();
+    // "101 sequences at this context", "none: even 1 sequence does not fit", "at least …".
+    auto largest = [](const interp::Largest& l, const std::string& one, const std::string& many,
+                      const std::string& where) {
+        std::string s;
+        if (!l.value) {
+            s = "none " + where + ": " + (l.limit.empty() ? "even 1 " + one + " does not fit" : l.limit);
+        } else {
+            s = (l.unbounded ? "at least " : "") + grouped(*l.value) + " " + (*l.value == Number(1) ? one : many) + " " +
+                where;
+            if (l.unbounded) s += " (the search's cap: nothing grows with it)";
+            if (!l.limit.empty()) s += "; the model allows no more: " + l.limit;
+        }
+        return s;
     };
-    out += "  max batch   " + limit_text(run.max_batch, "sequence") + " at this context (" + tokens(run.context) + ")" +
-           because(run.max_batch) + "\n";
-    out += "  max context " + limit_text(run.max_context, "token") + " tokens at batch " + grouped(run.batch) +
-           " (a one-token decode step)" + because(run.max_context) + "\n";
+    out += "  max batch   " + largest(run.max_batch, "sequence", "sequences", "at this context (" + tokens(run.context) + ")") +
+           "\n";
+    out += "  max context " +
+           largest(run.max_context, "token", "tokens", "at batch " + grouped(run.batch) + " (a one-token decode step)") +
+           "\n";
     return out;
 }
 
