@@ -3,7 +3,7 @@
 #   cmake -DSRC=<source dir> -DOUT=<output dir> -DDICT_IN=<config_json.dict> -DCOST_DICT=<cost.dict>
 #         -P make_corpus.cmake
 #
-# program/     every .cost file of stdlib/, kernels/ and tests/golden/, cut at top-level
+# program/     every .cost file of stdlib/, kernels/, hardware/ and tests/golden/, cut at top-level
 #              declarations into pieces of at most `max_piece` bytes (the fuzzer's -max_len), each
 #              piece opening with its file's small imports (the prelude, the golden tests'
 #              check_tiny.cost) rewritten relative to the source root, which the harness puts on
@@ -23,7 +23,7 @@ file(REMOVE_RECURSE "${OUT}/program" "${OUT}/config_json" "${OUT}/repl")
 file(MAKE_DIRECTORY "${OUT}/program" "${OUT}/config_json" "${OUT}/repl")
 
 # ---- program seeds ----
-file(GLOB cost_files "${SRC}/stdlib/*.cost" "${SRC}/kernels/*.cost" "${SRC}/tests/golden/*.cost")
+file(GLOB cost_files "${SRC}/stdlib/*.cost" "${SRC}/kernels/*.cost" "${SRC}/hardware/*.cost" "${SRC}/tests/golden/*.cost")
 foreach(path IN LISTS cost_files)
   file(RELATIVE_PATH rel "${SRC}" "${path}")
   get_filename_component(dir "${rel}" DIRECTORY)
@@ -43,14 +43,14 @@ foreach(path IN LISTS cost_files)
       cmake_path(SET target NORMALIZE "${dir}/${CMAKE_MATCH_1}")
       # Only small imports are kept: a piece that loads the whole library costs a hundred
       # times more per run (the library's models are fuzzed by config_json_fuzz instead).
-      if(target MATCHES "^(tests/golden/|stdlib/prelude.cost$)")
+      if(target MATCHES "^(tests/golden/|stdlib/prelude.cost$|stdlib/roofline.cost$)")
         string(APPEND imports "import \"${target}\"\n")
       endif()
       continue()
     endif()
     # A new top-level declaration may start a new piece once the current one is big enough.
     string(LENGTH "${piece}" piece_len)
-    if(line MATCHES "^(kernel|model|metric|runtime|alias) " AND piece_len GREATER 1500)
+    if(line MATCHES "^(kernel|model|metric|runtime|alias|property|hardware|every) " AND piece_len GREATER 1500)
       list(APPEND pieces "${piece}")
       set(piece "")
     endif()

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "interpreter/analysis.hpp"
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/session.hpp"
 #include "repl/report.hpp"
@@ -58,6 +59,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::string json = costi::report::json(program, info, root, -1);
             // The JSON report is a contract for tools: it must parse, whatever the names hold.
             if (!nlohmann::json::accept(json)) std::abort();
+        } catch (const costi::interp::CostiError& e) {
+            render_all(e);
+        }
+        // On the first device the input declares: the roofline, the footprint with its
+        // searches for the largest batch and context, and a short request.
+        if (program.hardware.empty()) continue;
+        try {
+            costi::interp::Overrides overrides;
+            overrides.hardware = program.hardware.front()->name;
+            costi::interp::Environment env = session.environment(*model, overrides);
+            costi::interp::CostNode root = session.run_in(*model, env, 0);
+            (void)costi::interp::analyse_device(session, *model, env, root);
+            if (auto ids = costi::interp::AnalysisIds::of(program)) {
+                (void)costi::interp::request(session, *model, env, *ids, costi::interp::Number(3),
+                                             costi::interp::Number(2));
+            }
         } catch (const costi::interp::CostiError& e) {
             render_all(e);
         }
