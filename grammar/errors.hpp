@@ -44,7 +44,7 @@ template <> inline constexpr const char* errors::message<model_end> = "expected 
 template <> inline constexpr const char* errors::message<config_what> = "expected '{' or 'from \"config.json\"' after 'config'";
 template <> inline constexpr const char* errors::message<alias_target> = "expected the name of the kernel the alias stands for";
 template <> inline constexpr const char* errors::message<model_name> = "expected a model name such as meta-llama/Llama-2-7b-hf";
-template <> inline constexpr const char* errors::message<eof> = "expected a declaration (import, metric, runtime, kernel, alias, model, property, hardware or every leaf)";
+template <> inline constexpr const char* errors::message<eof> = "expected a declaration (import, metric, runtime, kernel, alias, model, property, hardware, every leaf or engine)";
 template <> inline constexpr const char* errors::message<domain_type> = "expected a domain type: int or rational, as in `runtime seq_len: int >= 1 = 1`";
 template <> inline constexpr const char* errors::message<style_name> = "expected a metric style: si, count or time";
 template <> inline constexpr const char* errors::message<property_name> = "expected a hardware property after 'hw.', such as hw.mem_bw";
@@ -53,6 +53,9 @@ template <> inline constexpr const char* errors::message<hardware_end> = "expect
 template <> inline constexpr const char* errors::message<hardware_name> = "expected a hardware name such as h100-sxm";
 template <> inline constexpr const char* errors::message<hardware_body> = "expected '{' to open the hardware description";
 template <> inline constexpr const char* errors::message<kw_leaf> = "expected 'leaf' in `every leaf { … }`";
+template <> inline constexpr const char* errors::message<engine_to> = "expected the kernel the engine runs instead, such as vllm.model_executor.models.llama.LlamaForCausalLM";
+template <> inline constexpr const char* errors::message<engine_end> = "expected an engine entry (TRANSFORMERS_KERNEL = ENGINE_KERNEL) or '}'";
+template <> inline constexpr const char* errors::message<engine_body> = "expected '{' to open the engine's entries";
 template <> inline constexpr const char* errors::message<end_of_expr> = "unexpected text after the expression";
 // clang-format on
 

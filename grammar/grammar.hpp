@@ -51,6 +51,7 @@ struct kw_property : key<TAO_PEGTL_STRING("property")> {};
 struct kw_hardware : key<TAO_PEGTL_STRING("hardware")> {};
 struct kw_every : key<TAO_PEGTL_STRING("every")> {};
 struct kw_leaf : key<TAO_PEGTL_STRING("leaf")> {};
+struct kw_engine : key<TAO_PEGTL_STRING("engine")> {};
 struct reserved : sor<kw_and, kw_or, kw_not, kw_if, kw_then, kw_else, kw_true, kw_false> {};
 
 struct name : seq<not_at<reserved>, identifier> {};
@@ -197,8 +198,16 @@ struct model_end : one<'}'> {};
 struct model_body : seq<open_brace, ws, star<model_stmt, ws>, expect<model_end>> {};
 struct model_decl : seq<kw_model, ws, expect<model_name>, ws, expect<equals>, ws, expect<call>, opt<ws, model_body>> {};
 
+// `engine vllm "doc" { transformers.…LlamaForCausalLM = vllm.…LlamaForCausalLM }`: the
+// kernel an execution runs in place of a model's entry kernel. Blocks of one engine merge.
+struct engine_from : qname {};
+struct engine_to : qname {};
+struct engine_entry : seq<engine_from, ws, expect<equals>, ws, expect<engine_to>> {};
+struct engine_end : one<'}'> {};
+struct engine_body : seq<open_brace, ws, star<sor<sep, engine_entry>, ws>, expect<engine_end>> {};
+struct engine_decl : seq<kw_engine, ws, expect<name>, ws, opt<string_lit, ws>, expect<engine_body>> {};
 struct item : sor<sep, import_decl, metric_decl, runtime_decl, kernel_decl, alias_decl, model_decl, property_decl,
-                  hardware_decl, every_decl> {};
+                  hardware_decl, every_decl, engine_decl> {};
 struct file : seq<ws, star<item, ws>, expect<eof>> {};
 // One declaration and the blanks after it: parse.cpp parses a file item by item with this
 // (the same language as `file`), so the parse tree of one declaration is alive at a time.

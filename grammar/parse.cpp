@@ -44,7 +44,8 @@ using selector = pt::selector<Rule,
     import_decl, metric_decl, metric_unit, runtime_decl, alias_decl, alias_target, model_name, model_decl,
     config_from, config_block, config_entry, default_stmt,
     domain_type, bound_ge, bound_gt, bound_le, bound_lt, domain_bound, runtime_doc, style_name,
-    combine_name, property_decl, hardware_decl, hardware_name, hardware_entry, hardware_note, every_decl>>;
+    combine_name, property_decl, hardware_decl, hardware_name, hardware_entry, hardware_note, every_decl,
+    engine_decl, engine_entry, engine_from, engine_to>>;
 // clang-format on
 
 // Deeply nested input ("((((…" or "- - - - …") would otherwise recurse until the stack
@@ -428,6 +429,18 @@ struct Builder {
                 k.name = "every leaf";
                 k.name_span = span(n);
                 mod.every_leaf.push_back(std::move(k));
+            } else if (n.is_type<engine_decl>()) {
+                ast::Engine e{n.children.at(0)->string(), span(*n.children[0]), "", {}};
+                for (std::size_t i = 1; i < n.children.size(); ++i) {
+                    const Node& c = *n.children[i];
+                    if (c.is_type<string_lit>()) {
+                        e.doc = unescape(c.string_view());
+                    } else {
+                        e.entries.push_back({c.children.at(0)->string(), span(*c.children[0]), c.children.at(1)->string(),
+                                             span(*c.children[1])});
+                    }
+                }
+                mod.engines.push_back(std::move(e));
             } else if (n.is_type<alias_decl>()) {
                 mod.aliases.push_back({n.children.at(0)->string(), span(*n.children[0]), n.children.at(1)->string(),
                                        span(*n.children[1])});

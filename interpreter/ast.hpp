@@ -172,6 +172,14 @@ struct Alias {
     Span target_span;
 };
 
+// `engine NAME "doc" { FROM = TO … }`: entries are (FROM, TO) kernel names, as aliases are.
+struct Engine {
+    std::string name;
+    Span name_span;
+    std::string doc;
+    std::vector<Alias> entries;  // name: the model's entry kernel; target: what the engine runs
+};
+
 struct ConfigFile {
     std::string path;
     Span span;
@@ -205,6 +213,7 @@ struct Module {
     std::vector<Property> properties;
     std::vector<Hardware> hardware;
     std::vector<Kernel> every_leaf;  // `every leaf (…) { … }` blocks (name "every leaf")
+    std::vector<Engine> engines;
 };
 
 }  // namespace costi::interp::ast

@@ -844,6 +844,59 @@ public:
         }
     }
 
+    // Engines: blocks of one name merge; each entry maps a kernel to one with the same
+    // parameters (the model's arguments bind to it unchanged).
+    void engines(const std::vector<ast::Module>& modules) {
+        for (const auto& m : modules) {
+            for (const auto& ed : m.engines) {
+                if (ed.name == "transformers") {
+                    error(code::bad_engine, ed.name_span, "'transformers' is the built-in execution",
+                          "name the engine otherwise (vllm, …)");
+                    continue;
+                }
+                Engine* engine = nullptr;
+                for (auto& e : prog_.engines)
+                    if (e->name == ed.name) engine = e.get();
+                if (engine == nullptr) {
+                    prog_.engines.push_back(std::make_unique<Engine>());
+                    engine = prog_.engines.back().get();
+                    engine->name = ed.name;
+                    engine->span = ed.name_span;
+                }
+                if (engine->doc.empty()) engine->doc = ed.doc;
+                for (const auto& entry : ed.entries) {
+                    const Kernel* from = kernel_named(entry.name, entry.name_span);
+                    const Kernel* to = kernel_named(entry.target, entry.target_span);
+                    if (from == nullptr || to == nullptr) continue;
+                    if (auto it = engine->where.find(from); it != engine->where.end()) {
+                        error(code::duplicate_def, entry.name_span,
+                              "engine '" + ed.name + "' maps $" + entry.name + " twice",
+                              "the other entry is at " + location(it->second));
+                        continue;
+                    }
+                    bool same = from->params.size() == to->params.size();
+                    for (std::size_t i = 0; same && i < from->params.size(); ++i)
+                        same = from->params[i].name == to->params[i].name;
+                    if (!same) {
+                        error(code::bad_engine, entry.target_span,
+                              "$" + entry.target + " does not take the parameters of $" + entry.name,
+                              "an engine's kernel takes the same parameters, in the same order, as the kernel it replaces");
+                        continue;
+                    }
+                    engine->runs[from] = to;
+                    engine->where[from] = entry.name_span;
+                }
+            }
+        }
+    }
+
+    const Kernel* kernel_named(const std::string& name, const Span& span) {
+        if (const Kernel* k = prog_.find_kernel(name)) return k;
+        auto best = saturated() ? std::nullopt : closest(name, kernel_names());
+        error(code::unknown_kernel, span, "unknown kernel '" + name + "'", best ? "did you mean '" + *best + "'?" : "");
+        return nullptr;
+    }
+
     void models(const std::vector<ast::Module>& modules) {
         std::unordered_map<std::string, Span> seen;
         for (const auto& m : modules) {
@@ -888,6 +941,7 @@ public:
         every_leaf(modules);
         if (diags.empty()) compute_reads();
         hardware(modules);
+        engines(modules);
         models(modules);
     }
 

@@ -39,6 +39,7 @@ inline constexpr const char* too_deep = "E0114";         // calls nested beyond 
 inline constexpr const char* too_many_errors = "E0115";  // the checker stopped collecting
 inline constexpr const char* bad_hardware = "E0116";     // hardware: unknown property, bad value, unknown name
 inline constexpr const char* bad_every_leaf = "E0117";   // `every leaf` problems (two blocks, a child call)
+inline constexpr const char* bad_engine = "E0118";       // engines: unknown name, a family it does not model, a mismatch
 inline constexpr const char* division_by_zero = "E0201";
 inline constexpr const char* bad_count = "E0202";      // a count that is no non-negative integer
 inline constexpr const char* bad_power = "E0203";      // a power that cannot be computed

@@ -38,6 +38,7 @@ struct Environment {
     std::vector<Value> runtime;
     std::vector<Value> config;
     const Hardware* hardware = nullptr;  // what hw.PROPERTY reads; none when no hardware is selected
+    const Engine* engine = nullptr;      // the execution a model runs under; none: its kernels as written
 };
 
 // Bounds on one evaluation, each refused with a clear error (E0210) rather than left to run

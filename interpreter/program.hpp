@@ -120,6 +120,17 @@ struct Hardware {
     const SourceFile* file = nullptr;
 };
 
+// An execution other than the kernels' own (`engine vllm { … }`): for each model entry kernel
+// it models, the kernel it runs instead (same parameters). "transformers" — the library's
+// kernels as they are — is the built-in execution and has no declaration.
+struct Engine {
+    std::string name;
+    std::string doc;
+    Span span;  // the first declaration
+    std::unordered_map<const Kernel*, const Kernel*> runs;
+    std::unordered_map<const Kernel*, Span> where;  // where each entry was written
+};
+
 struct Runtime {
     std::string name;
     Span span;
@@ -155,7 +166,8 @@ struct Program {
     std::vector<Property> properties;
     std::unordered_map<std::string, std::uint32_t> property_id;  // name -> index into properties
     std::vector<std::unique_ptr<Hardware>> hardware;              // stable addresses
-    bool has_every_leaf = false;  // an `every leaf` block was appended to every leaf kernel
+    bool has_every_leaf = false;
+    std::vector<std::unique_ptr<Engine>> engines;  // an `every leaf` block was appended to every leaf kernel
 
     const Kernel* find_kernel(const std::string& name) const {
         auto it = kernel_by_name.find(name);
@@ -170,6 +182,11 @@ struct Program {
         auto it = metric_id.find(name);
         if (it == metric_id.end()) return std::nullopt;
         return it->second;
+    }
+    const Engine* find_engine(const std::string& name) const {
+        for (const auto& e : engines)
+            if (e->name == name) return e.get();
+        return nullptr;
     }
     const Hardware* find_hardware(const std::string& name) const {
         for (const auto& h : hardware)

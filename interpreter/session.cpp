@@ -190,14 +190,44 @@ Environment Session::environment(const Model& model, const Overrides& overrides)
         runtime.emplace_back(*index, v);
     }
     const Hardware* hardware = overrides.hardware.empty() ? nullptr : &pick_hardware(overrides.hardware);
+    const Engine* engine =
+        overrides.engine.empty() || overrides.engine == "transformers" ? nullptr : &pick_engine(overrides.engine);
     try {
         Environment env = model_environment(*program_, model, config, runtime);
         env.hardware = hardware;
+        env.engine = engine;
         return env;
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;
     }
+}
+
+const Engine& Session::pick_engine(const std::string& name) const {
+    if (const Engine* e = program_->find_engine(name)) return *e;
+    std::vector<std::string> names{"transformers"};
+    for (const auto& e : program_->engines) names.push_back(e->name);
+    auto best = closest(name, names);
+    throw CostiError(Diagnostic{code::bad_engine, {}, "no engine named '" + name + "' is loaded",
+                                best ? "did you mean '" + *best + "'?" : "engines: " + join(names), {}});
+}
+
+CallSite Session::entry_of(const Model& model, const Environment& env) const {
+    if (model.entry.kernel == nullptr) {
+        throw CostiError(
+            Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
+    }
+    CallSite site = model.entry;
+    if (env.engine == nullptr) return site;
+    auto it = env.engine->runs.find(model.entry.kernel);
+    if (it == env.engine->runs.end()) {
+        throw CostiError(Diagnostic{code::bad_engine, model.entry.span.file != nullptr ? model.entry.span : model.name_span,
+                                    "the " + env.engine->name + " engine does not model $" + model.entry.kernel->name +
+                                        " yet",
+                                    "run it with --engine transformers (the library's kernels as written)", {}});
+    }
+    site.kernel = it->second;
+    return site;
 }
 
 const Hardware& Session::pick_hardware(const std::string& name) const {
@@ -226,13 +256,10 @@ CostNode Session::totals(const Model& model, const Overrides& overrides) const {
 }
 
 CostNode Session::run_in(const Model& model, Environment env, int keep_depth) const {
-    if (model.entry.kernel == nullptr) {
-        throw CostiError(
-            Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
-    }
+    CallSite site = entry_of(model, env);
     Evaluator ev(*program_, std::move(env), limits_);
     try {
-        return ev.call(model.entry, {}, keep_depth);
+        return ev.call(site, {}, keep_depth);
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;
@@ -240,12 +267,9 @@ CostNode Session::run_in(const Model& model, Environment env, int keep_depth) co
 }
 
 CostNode Session::totals_with(Evaluator& ev, const Model& model) const {
-    if (model.entry.kernel == nullptr) {
-        throw CostiError(
-            Diagnostic{code::bad_model, model.name_span, "model '" + model.name + "' has no entry kernel", "", {}});
-    }
+    CallSite site = entry_of(model, ev.environment());
     try {
-        return ev.call(model.entry, {}, 0);
+        return ev.call(site, {}, 0);
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;

@@ -22,6 +22,7 @@ struct Overrides {
     std::vector<std::pair<std::string, Value>> runtime;  // name -> value
     ConfigEntries config;                                // key -> value
     std::string hardware;                                // the hardware hw.PROPERTY reads; empty for none
+    std::string engine;                                  // the execution; empty or "transformers": the kernels as written
 };
 
 class Session {
@@ -69,6 +70,13 @@ public:
     // a fuzzer sets tighter ones.
     void set_limits(const EvalLimits& limits) { limits_ = limits; }
     const EvalLimits& limits() const { return limits_; }
+
+    // The engine named `name` (not "transformers"). Throws CostiError (E0118, with "did you mean").
+    const Engine& pick_engine(const std::string& name) const;
+    // The call a run of `model` starts with under the environment's engine: the model's entry,
+    // or the kernel the engine runs in its place. Throws CostiError (E0118) when the engine does
+    // not model the model's family.
+    CallSite entry_of(const Model& model, const Environment& env) const;
 
     // The hardware description named `name`. Throws CostiError (E0116, with "did you mean").
     const Hardware& pick_hardware(const std::string& name) const;

@@ -55,6 +55,7 @@ struct RunState {
     std::string prompt;    // --prompt P
     std::string generate;  // --generate G
     std::string hw_name;   // the hardware declaration --hw loaded
+    std::string engine;    // --engine NAME
     std::optional<Misuse> hw_misuse;  // --hw named no hardware
 
     std::string loaded_file;  // what define() found as FILE
@@ -100,6 +101,30 @@ void load_hardware(RunState& st) {
         }
         if (st.hw_name.empty())
             st.hw_misuse = Misuse{"option '--hw': '" + path.string() + "' declares no single hardware to use", ""};
+    } catch (const CostiError& e) {
+        st.load_error = e;
+    }
+}
+
+// --engine NAME: loads the library's kernels/NAME/NAME.cost unless the loaded files declare
+// the engine themselves (before the flags are made: an engine may declare runtime variables).
+void load_engine(RunState& st) {
+    if (st.engine.empty() || st.engine == "transformers" || st.load_error || st.hw_misuse) return;
+    if (st.session->program().find_engine(st.engine) != nullptr) return;
+    std::filesystem::path path;
+    try {
+        path = find_engine(st.engine);
+    } catch (const CostiError& e) {
+        const auto& d = e.diagnostics().front();
+        // The engines the loaded files declare are candidates too.
+        std::vector<std::string> names{"transformers"};
+        for (const auto& engine : st.session->program().engines) names.push_back(engine->name);
+        auto best = interp::closest(st.engine, names);
+        st.hw_misuse = Misuse{"option '--engine': " + d.message, best ? "did you mean '" + *best + "'?" : d.hint};
+        return;
+    }
+    try {
+        st.session->load_file(path.string());
     } catch (const CostiError& e) {
         st.load_error = e;
     }
@@ -258,6 +283,7 @@ int run(RunState& st, CLI::App& app) {
         }
     }
     overrides.hardware = st.hw_name;
+    overrides.engine = st.engine;
     interp::Environment env = session.environment(model, overrides);
     std::optional<interp::AnalysisIds> ids;
     if (env.hardware != nullptr) {
@@ -278,7 +304,7 @@ int run(RunState& st, CLI::App& app) {
     info.model = model.name;
     // The JSON lists every runtime value; the table's header those the model's formulas read
     // (its entry kernel's subtree) and those the command line set.
-    const std::vector<std::uint32_t>& reads = model.entry.kernel->reads;
+    const std::vector<std::uint32_t> reads = session.entry_of(model, env).kernel->reads;
     for (std::uint32_t i = 0; i < program.runtimes.size(); ++i) {
         bool shown = st.format == "json" || std::find(reads.begin(), reads.end(), i) != reads.end() ||
                      st.runtime.count(program.runtimes[i].name) != 0;
@@ -290,15 +316,18 @@ int run(RunState& st, CLI::App& app) {
         if (metrics.empty() && st.format != "json") {
             for (const char* name : {"flops", "read", "write", "time"}) metrics.push_back(*program.find_metric(name));
         }
-        info.preamble = report::hardware_line(*env.hardware);
+        info.preamble = report::hardware_line(*env.hardware, env);
         info.appendix = report::device_text(program, *device, env);
+    } else if (env.engine != nullptr) {
+        info.preamble = report::execution_line(env);
     }
     if (st.format == "json") {
         report::JsonOptions options{depth == -2 ? -1 : depth, metrics, {}};
-        if (device) {
-            options.extend = [&](nlohmann::ordered_json& out) { report::device_json(program, *device, env, out); };
-            options.intensity = true;
-        }
+        options.intensity = device.has_value();
+        options.extend = [&](nlohmann::ordered_json& out) {
+            if (env.engine != nullptr) out["engine"] = env.engine->name;
+            if (device) report::device_json(program, *device, env, out);
+        };
         std::cout << report::json(program, info, root, options);
     } else {
         report::TableOptions options;
@@ -340,6 +369,10 @@ Command run_command() {
                 app.add_option("--hw", st->hw,
                                "time, memory and what fits on this device (costi list hardware; or a .cost file)")
                     ->type_name("NAME");
+                app.add_option("--engine", st->engine,
+                               "the execution: transformers (the library's kernels as written, the default) or an "
+                               "engine such as vllm")
+                    ->type_name("NAME");
                 app.add_option("--prompt", st->prompt, "a whole request: prompt tokens (needs --hw)")->type_name("P");
                 app.add_option("--generate", st->generate, "a whole request: decode steps after the prompt")
                     ->type_name("G");
@@ -361,9 +394,12 @@ Command run_command() {
                 for (std::size_t i = 0; i < args.size(); ++i) {
                     if (args[i] == "--hw" && i + 1 < args.size()) st->hw = args[i + 1];
                     if (args[i].rfind("--hw=", 0) == 0) st->hw = args[i].substr(5);
+                    if (args[i] == "--engine" && i + 1 < args.size()) st->engine = args[i + 1];
+                    if (args[i].rfind("--engine=", 0) == 0) st->engine = args[i].substr(9);
                 }
                 load(*st, find_file(app, args));
                 load_hardware(*st);
+                load_engine(*st);
                 st->config_json.clear();
                 for (const auto& r : st->session->program().runtimes) {
                     std::string flag = "--" + r.name;

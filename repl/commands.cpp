@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/loader.hpp"
 #include "interpreter/suggest.hpp"
 #include "repl/human.hpp"
 #include "repl/model_lookup.hpp"
@@ -133,7 +134,7 @@ report::RunInfo run_info(const Workspace& ws, bool every_runtime = false) {
     info.model = ws.model()->name;
     interp::Environment env = ws.environment();
     // As `costi run`: the values the model's formulas read, and those bound in the session.
-    const std::vector<std::uint32_t>& reads = ws.model()->entry.kernel->reads;
+    const std::vector<std::uint32_t> reads = ws.session().entry_of(*ws.model(), env).kernel->reads;
     for (std::uint32_t i = 0; i < ws.program().runtimes.size(); ++i) {
         const std::string& name = ws.program().runtimes[i].name;
         bool bound = false;
@@ -235,13 +236,16 @@ void model_command(CommandContext& ctx) {
 // memory sections, as `costi run --hw` prints them.
 void add_device(const Workspace& ws, const interp::CostNode& root, report::RunInfo& info, report::TableOptions& options) {
     interp::Environment env = ws.environment();
-    if (env.hardware == nullptr) return;
+    if (env.hardware == nullptr) {
+        if (env.engine != nullptr) info.preamble = report::execution_line(env);
+        return;
+    }
     report::DeviceRun d = interp::analyse_device(ws.session(), *ws.model(), env, root);
     if (options.metrics.empty()) {
         for (const char* name : {"flops", "read", "write", "time"}) options.metrics.push_back(*ws.program().find_metric(name));
     }
     options.bound = report::TableOptions::Bound{d.ids.time, d.ids.compute_bound, *ws.program().find_metric("flops"), *ws.program().find_metric("read"), *ws.program().find_metric("write")};
-    info.preamble = report::hardware_line(*env.hardware);
+    info.preamble = report::hardware_line(*env.hardware, env);
     info.appendix = report::device_text(ws.program(), d, env);
 }
 
@@ -275,11 +279,12 @@ void json_command(CommandContext& ctx) {
     report::JsonOptions options{depth, {}, {}};
     interp::Environment env = ctx.ws.environment();
     std::optional<report::DeviceRun> device;
-    if (env.hardware != nullptr) {
-        device = interp::analyse_device(ctx.ws.session(), *ctx.ws.model(), env, root);
-        options.extend = [&](nlohmann::ordered_json& out) { report::device_json(ctx.ws.program(), *device, env, out); };
-        options.intensity = true;
-    }
+    if (env.hardware != nullptr) device = interp::analyse_device(ctx.ws.session(), *ctx.ws.model(), env, root);
+    options.intensity = device.has_value();
+    options.extend = [&](nlohmann::ordered_json& out) {
+        if (env.engine != nullptr) out["engine"] = env.engine->name;
+        if (device) report::device_json(ctx.ws.program(), *device, env, out);
+    };
     ctx.out << report::json(ctx.ws.program(), run_info(ctx.ws, true), root, options);
 }
 
@@ -307,6 +312,23 @@ void hw_command(CommandContext& ctx) {
     }
     const interp::Hardware& hw = ws.session().pick_hardware(ws.overrides().hardware);
     ctx.out << "hardware " << hw.name << (hw.doc.empty() ? "" : ": " + hw.doc) << "\n";
+}
+
+// :engine [NAME]: the execution :show, :json, :sweep and :request run.
+void engine_command(CommandContext& ctx) {
+    Workspace& ws = ctx.ws;
+    if (ctx.args.empty()) {
+        const std::string& now = ws.overrides().engine;
+        ctx.out << "engine " << (now.empty() ? std::string("transformers") : now) << "\n";
+        return;
+    }
+    try {
+        ws.use_engine(std::string(ctx.text(ctx.args)));
+    } catch (CostiError& e) {
+        point_at(e, ctx.span(ctx.args));
+        throw;
+    }
+    ctx.out << report::execution_line(ws.environment());
 }
 
 // :request P G: a whole request on the selected hardware.
@@ -394,7 +416,13 @@ void bindings_command(CommandContext& ctx) {
             std::string detail = b.detail;
             auto r = ws.program().find_runtime(b.name);
             if (formula && detail.size() > longest_formula && r) {
-                detail = "= the formula at " + interp::location(ws.program().runtimes[*r].span);
+                // Where to read it, relative to the library (the same text wherever costi is installed).
+                std::string at = interp::location(ws.program().runtimes[*r].span);
+                for (const auto& dir : interp::library_dirs()) {
+                    std::string prefix = dir.string() + "/";
+                    if (at.rfind(prefix, 0) == 0) at = at.substr(prefix.size());
+                }
+                detail = "= the formula at " + at;
             } else if (formula) {
                 detail = "= " + detail;
             }
@@ -489,6 +517,10 @@ const std::vector<Command>& command_table() {
          "  workspace join flops and read in expressions; compute_eff, memory_eff, mem_util and\n"
          "  price are runtime variables to bind.\n",
          ArgumentKind::none, hw_command},
+        {"engine", "", "[NAME]", "the execution: transformers (the kernels as written) or an engine such as vllm",
+         "  :engine vllm          the library's kernels/vllm/vllm.cost, loaded if new\n"
+         "  :engine transformers  back to the kernels as written\n",
+         ArgumentKind::none, engine_command},
         {"request", "", "PROMPT GENERATE", "a whole request on the selected device: time to first token, per token, cost",
          "  :request 4096 512   a prefill of 4096 tokens and 512 decode steps (cache 4096 … 4607), summed exactly\n",
          ArgumentKind::none, request_command},

@@ -96,6 +96,26 @@ fs::path find_hardware(const std::string& what) {
                                 hint, {}});
 }
 
+fs::path find_engine(const std::string& name) {
+    std::vector<std::string> names{"transformers"};
+    for (const auto& dir : interp::library_dirs()) {
+        std::error_code ec;
+        fs::directory_iterator it(dir / "kernels", ec);
+        if (ec) continue;
+        for (const auto& entry : it) {
+            if (!entry.is_directory(ec)) continue;
+            std::string engine = entry.path().filename().string();
+            fs::path root = entry.path() / (engine + ".cost");
+            if (!fs::is_regular_file(root, ec)) continue;
+            if (engine == name) return root;
+            names.push_back(engine);
+        }
+    }
+    auto best = interp::closest(name, names);
+    throw CostiError(Diagnostic{interp::code::bad_engine, {}, "no engine named '" + name + "'",
+                                best ? "did you mean '" + *best + "'?" : "engines: " + interp::join(names), {}});
+}
+
 ModelRef find_model(const std::string& what) {
     std::error_code ec;
     if (fs::exists(fs::path(what), ec)) return {what, ""};

@@ -32,6 +32,10 @@ std::vector<LibraryFile> library_hardware();
 // hardware/NAME.cost. Throws interp::CostiError (E0116) with "did you mean" otherwise.
 std::filesystem::path find_hardware(const std::string& what);
 
+// The file that declares engine `name` in the library: kernels/NAME/NAME.cost. Throws
+// interp::CostiError (E0118) with "did you mean" over "transformers" and the library's engines.
+std::filesystem::path find_engine(const std::string& name);
+
 // What to load for `what`, and which of its models to run ("" when the file decides).
 struct ModelRef {
     std::string file;

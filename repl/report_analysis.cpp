@@ -103,10 +103,18 @@ Number cost_per_million(const Number& price, const Number& time, const Number& t
 
 }  // namespace
 
-std::string hardware_line(const interp::Hardware& hw) {
+std::string execution_line(const interp::Environment& env) {
+    if (env.engine != nullptr) {
+        return "execution: " + valid_utf8(env.engine->name) +
+               (env.engine->doc.empty() ? "" : " (" + valid_utf8(env.engine->doc) + ")") + "\n";
+    }
+    return "execution: transformers (the kernels as written; the library's families: Hugging Face transformers, "
+           "eager PyTorch with SDPA and DynamicCache)\n";
+}
+
+std::string hardware_line(const interp::Hardware& hw, const interp::Environment& env) {
     std::string out = "hardware " + valid_utf8(hw.name) + (hw.doc.empty() ? "" : ": " + valid_utf8(hw.doc));
-    return out + "\nexecution: as the model's kernels describe it (the library's families: Hugging Face transformers, "
-                 "eager PyTorch with SDPA and DynamicCache)\n";
+    return out + "\n" + execution_line(env);
 }
 
 std::string device_text(const interp::Program& program, const DeviceRun& run, const interp::Environment& env) {
@@ -176,7 +184,7 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
 std::string request_text(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,
                          const interp::Environment& env, const std::string& model) {
     const interp::AnalysisIds ids = *interp::AnalysisIds::of(program);
-    std::string out = "model " + valid_utf8(model) + "\n" + hardware_line(hw);
+    std::string out = "model " + valid_utf8(model) + "\n" + hardware_line(hw, env);
     out += "request: batch " + grouped(r.batch) + " x (prompt " + grouped(r.prompt) + " + generate " +
            grouped(r.generate) + " tokens); each step keeps the last position's logits\n\n";
     std::vector<std::uint32_t> shown{program.metric_id.at("flops"), program.metric_id.at("read"),

@@ -16,8 +16,10 @@ namespace costi::report {
 
 using DeviceRun = interp::DeviceAnalysis;
 
+// "execution: vllm (…)" or "execution: transformers (…)": what a run's counts are of.
+std::string execution_line(const interp::Environment& env);
 // "hardware h100-sxm: NVIDIA H100 SXM5 …" and the execution the times are for.
-std::string hardware_line(const interp::Hardware& hw);
+std::string hardware_line(const interp::Hardware& hw, const interp::Environment& env);
 
 // The time summary and the memory section under the table.
 std::string device_text(const interp::Program& program, const DeviceRun& run, const interp::Environment& env);

@@ -203,6 +203,19 @@ void Workspace::use_hardware(const std::string& name) {
     overrides_.hardware = declared;
 }
 
+void Workspace::use_engine(const std::string& name) {
+    if (name.empty() || name == "transformers") {
+        overrides_.engine.clear();
+        return;
+    }
+    if (program().find_engine(name) == nullptr) {
+        session_.load_file(cli::find_engine(name).string());
+        refresh_model();
+    }
+    session_.pick_engine(name);  // the file declares it (else E0118)
+    overrides_.engine = name;
+}
+
 interp::Environment Workspace::environment() const {
     return model_ != nullptr ? session_.environment(*model_, overrides_) : session_.base_environment(overrides_);
 }

@@ -80,7 +80,10 @@ public:
     void bind(const std::string& name, const interp::Value& value, const interp::Span& where);
     // Removes a session binding or let; false when `name` is valid but not bound.
     bool unset(const std::string& name, const interp::Span& where);
-    void unset_all_bindings() { overrides_ = interp::Overrides{{}, {}, overrides_.hardware}; }
+    void unset_all_bindings() { overrides_ = interp::Overrides{{}, {}, overrides_.hardware, overrides_.engine}; }
+    // Selects the execution: "transformers" (or empty) for the kernels as written, else an
+    // engine the files declare or the library's kernels/NAME/NAME.cost. Throws CostiError (E0118).
+    void use_engine(const std::string& name);
     // Selects the hardware (a library name or a .cost file declaring one; loaded if new);
     // empty for none. Throws CostiError (E0116) with "did you mean".
     void use_hardware(const std::string& name);

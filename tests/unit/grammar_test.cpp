@@ -92,7 +92,7 @@ TEST(Grammar, RejectsWithPositionAndMessage) {
         {"kernel A { flops = config. }", "1:27 expected a config key after 'config.'"},
         {"kernel A { flops = 2x }", "1:20 expected an expression"},
         {"kernel A { let = 1 }", "1:16 expected a name"},
-        {"flops = 1", "1:1 expected a declaration (import, metric, runtime, kernel, alias, model, property, hardware or every leaf)"},
+        {"flops = 1", "1:1 expected a declaration (import, metric, runtime, kernel, alias, model, property, hardware, every leaf or engine)"},
         {"import x", "1:8 expected a string in quotes: \"…\""},
         {"alias a.b =", "1:12 expected the name of the kernel the alias stands for"},
         {"model = $X", "1:7 expected a model name such as meta-llama/Llama-2-7b-hf"},

@@ -1,0 +1,112 @@
+// Engines in the language (issue 9): `engine NAME "doc" { FROM = TO }` maps a model's entry
+// kernel to the kernel an execution runs instead; Session::environment with Overrides::engine
+// selects one. The kernels below are one-line programs whose costs are read off by hand.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "interpreter/diagnostics.hpp"
+#include "interpreter/session.hpp"
+#include "test_support.hpp"
+
+using namespace costi::interp;
+
+namespace {
+
+// flops: A costs 1 per call, B 10, C (one parameter) 100.
+const std::string program = std::string(costi::test::prelude) + R"(
+kernel A() { flops = 1 }
+kernel B() { flops = 10 }
+kernel C(x = 1) { flops = 100 * x }
+kernel D() { flops = 1000 }
+model a = $A
+model d = $D
+engine fast "a test execution" { A = B }
+)";
+
+std::string flops_of(Session& s, const std::string& model, const std::string& engine) {
+    Overrides o;
+    o.engine = engine;
+    const Model& m = s.pick_model(model);
+    CostNode root = s.run_in(m, s.environment(m, o), 0);
+    return (root.count * root.cost.at(*s.program().find_metric("flops"))).to_string();
+}
+
+std::vector<Diagnostic> check_errors(const std::string& text) {
+    Session s;
+    try {
+        s.load_text("<test>", std::string(costi::test::prelude) + text);
+    } catch (const CostiError& e) {
+        return e.diagnostics();
+    }
+    return {};
+}
+
+TEST(Engine, RunsTheMappedKernelInPlaceOfTheEntry) {
+    Session s;
+    s.load_text("<test>", program);
+    EXPECT_EQ(flops_of(s, "a", ""), "1");               // the kernels as written
+    EXPECT_EQ(flops_of(s, "a", "transformers"), "1");   // the same, by name
+    EXPECT_EQ(flops_of(s, "a", "fast"), "10");          // A replaced by B
+    EXPECT_EQ(s.pick_engine("fast").doc, "a test execution");
+}
+
+TEST(Engine, BlocksOfOneEngineMerge) {
+    Session s;
+    s.load_text("<test>", program + "engine fast { D = B }\n");
+    EXPECT_EQ(flops_of(s, "d", "fast"), "10");
+    EXPECT_EQ(flops_of(s, "a", "fast"), "10");
+    EXPECT_EQ(s.program().engines.size(), 1u);
+}
+
+TEST(Engine, AFamilyTheEngineDoesNotModelIsAnErrorNotAFallback) {
+    Session s;
+    s.load_text("<test>", program);
+    try {
+        flops_of(s, "d", "fast");
+        FAIL() << "ran D under an engine that does not model it";
+    } catch (const CostiError& e) {
+        const Diagnostic& d = e.diagnostics().front();
+        EXPECT_EQ(d.code, "E0118");
+        EXPECT_EQ(d.message, "the fast engine does not model $D yet");
+        EXPECT_NE(d.hint.find("--engine transformers"), std::string::npos);
+    }
+}
+
+TEST(Engine, AnUnknownEngineSuggestsOne) {
+    Session s;
+    s.load_text("<test>", program);
+    try {
+        s.pick_engine("fats");
+        FAIL();
+    } catch (const CostiError& e) {
+        EXPECT_EQ(e.diagnostics().front().code, "E0118");
+        EXPECT_EQ(e.diagnostics().front().message, "no engine named 'fats' is loaded");
+    }
+}
+
+TEST(EngineErrors, CheckedWhenDeclared) {
+    // An unknown kernel on either side, with a suggestion.
+    auto e = check_errors("kernel A() { flops = 1 }\nengine x { A = Bee }\n");
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].code, "E0101");
+    // Different parameters: the model's arguments could not bind.
+    e = check_errors("kernel A() { flops = 1 }\nkernel C(x = 1) { flops = x }\nengine x { A = C }\n");
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].code, "E0118");
+    EXPECT_EQ(e[0].message, "$C does not take the parameters of $A");
+    // The same kernel mapped twice, across blocks too.
+    e = check_errors("kernel A() { flops = 1 }\nkernel B() { flops = 2 }\nengine x { A = B }\nengine x { A = B }\n");
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].code, "E0106");
+    // "transformers" names the built-in execution.
+    e = check_errors("kernel A() { flops = 1 }\nengine transformers { A = A }\n");
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].code, "E0118");
+    // Syntax: an entry needs its '='.
+    e = check_errors("kernel A() { flops = 1 }\nengine x { A B }\n");
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].code, "E0001");
+}
+
+}  // namespace
