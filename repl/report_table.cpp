@@ -11,10 +11,13 @@ using interp::Number;
 
 namespace {
 
-// transformers.models.llama.modeling_llama.LlamaMLP -> LlamaMLP: the class name is enough in
-// a table (the JSON keeps the full name).
+// transformers.models.llama.modeling_llama.LlamaMLP -> LlamaMLP (and vLLM's
+// vllm.model_executor.models.llama.LlamaMLP): the class name is enough in a table (the JSON
+// keeps the full name).
 std::string short_kernel(const std::string& name) {
-    if (name.rfind("transformers.", 0) != 0 && name.rfind("torch.nn.modules.", 0) != 0) return name;
+    if (name.rfind("transformers.", 0) != 0 && name.rfind("torch.nn.modules.", 0) != 0 &&
+        name.rfind("vllm.model_executor.", 0) != 0)
+        return name;
     auto dot = name.rfind('.');
     return dot == std::string::npos ? name : name.substr(dot + 1);
 }
