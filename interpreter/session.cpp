@@ -129,8 +129,20 @@ const Model& Session::model_from_config_json(const std::string& path) {
     for (const auto& k : program_->kernels) {
         auto dot = k->name.rfind('.');
         std::string tail = dot == std::string::npos ? k->name : k->name.substr(dot + 1);
-        if (k->name.rfind("transformers.", 0) == 0 && (tail.find("For") != std::string::npos)) known.push_back(tail);
+        if (k->name.rfind("transformers.", 0) != 0) continue;
+        if (tail.find("For") != std::string::npos) known.push_back(tail);
         if (tail == arch) entry = k.get();
+    }
+    // Else any kernel of that class name that no engine runs in place of another (an engine's
+    // vllm.….LlamaForCausalLM is what --engine runs, not an entry).
+    for (const auto& k : program_->kernels) {
+        if (entry != nullptr) break;
+        auto dot = k->name.rfind('.');
+        if ((dot == std::string::npos ? k->name : k->name.substr(dot + 1)) != arch) continue;
+        bool engine_kernel = false;
+        for (const auto& e : program_->engines)
+            for (const auto& [from, to] : e->runs) engine_kernel = engine_kernel || to == k.get();
+        if (!engine_kernel) entry = k.get();
     }
     if (entry == nullptr) {
         auto best = closest(arch, known);
