@@ -27,6 +27,12 @@ CMDS = {
  "ds":     ("costi run deepseek-v3 --seq_len 1 --cache_len 4095 --hw h200-sxm --depth 0 --metrics params,weight_bytes,kv_cache", "totals"),
  "ds_bf16": ("costi run deepseek-v3 --seq_len 1 --cache_len 4095 --hw h200-sxm --depth 0 --metrics params,weight_bytes,kv_cache --quant_bits 0", "totals"),
  "mistral": ("costi run mistral-7b-v0.1 --seq_len 1 --cache_len 32767 --hw l4 --depth 0 --metrics kv_cache", "memory"),
+ "x_dec_t": ("costi run llama-3-8b --seq_len 1 --cache_len 4096 --hw h100-sxm --depth 0 --metrics flops,read,write,time,kv_cache", "totals"),
+ "x_dec_v": ("costi run llama-3-8b --seq_len 1 --cache_len 4096 --hw h100-sxm --depth 0 --metrics flops,read,write,time,kv_cache --engine vllm", "totals"),
+ "x_pre_t": ("costi run llama-3-8b --seq_len 4096 --hw h100-sxm --depth 0 --metrics flops,read,write,time,workspace", "totals"),
+ "x_pre_v": ("costi run llama-3-8b --seq_len 4096 --hw h100-sxm --depth 0 --metrics flops,read,write,time,workspace --engine vllm", "totals"),
+ "x_mis_t": ("costi run mistral-7b-v0.1 --seq_len 1 --cache_len 8192 --hw h100-sxm --depth 0 --metrics flops,read,write,time,kv_cache", "totals"),
+ "x_mis_v": ("costi run mistral-7b-v0.1 --seq_len 1 --cache_len 8192 --hw h100-sxm --depth 0 --metrics flops,read,write,time,kv_cache --engine vllm", "totals"),
  "repl":   (None, None),
  "leaf":   (None, None),
 }
