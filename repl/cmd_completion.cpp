@@ -48,6 +48,9 @@ std::vector<std::string> candidates(const std::vector<std::string>& words) {
         if (o != nullptr && o->get_expected_min() > 0) {
             if (before.back() == "--format") out = {"table", "json"};
             if (before.back() == "--depth") out = {"all"};
+            if (before.back() == "--hw")
+                for (const auto& f : library_hardware()) out.push_back(f.short_name);
+            if (before.back() == "--engine") out = library_engines();
             return out;
         }
     }

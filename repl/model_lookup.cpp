@@ -96,6 +96,24 @@ fs::path find_hardware(const std::string& what) {
                                 hint, {}});
 }
 
+std::vector<std::string> library_engines() {
+    std::vector<std::string> names;
+    for (const auto& dir : interp::library_dirs()) {
+        std::error_code ec;
+        fs::directory_iterator it(dir / "kernels", ec);
+        if (ec) continue;
+        for (const auto& entry : it) {
+            std::string engine = entry.path().filename().string();
+            if (entry.is_directory(ec) && fs::is_regular_file(entry.path() / (engine + ".cost"), ec) &&
+                std::find(names.begin(), names.end(), engine) == names.end())
+                names.push_back(engine);
+        }
+    }
+    std::sort(names.begin(), names.end());
+    names.insert(names.begin(), "transformers");
+    return names;
+}
+
 fs::path find_engine(const std::string& name) {
     std::vector<std::string> names{"transformers"};
     for (const auto& dir : interp::library_dirs()) {

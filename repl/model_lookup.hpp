@@ -32,6 +32,9 @@ std::vector<LibraryFile> library_hardware();
 // hardware/NAME.cost. Throws interp::CostiError (E0116) with "did you mean" otherwise.
 std::filesystem::path find_hardware(const std::string& what);
 
+// The library's engines: "transformers" and each kernels/NAME/ holding NAME.cost, sorted.
+std::vector<std::string> library_engines();
+
 // The file that declares engine `name` in the library: kernels/NAME/NAME.cost. Throws
 // interp::CostiError (E0118) with "did you mean" over "transformers" and the library's engines.
 std::filesystem::path find_engine(const std::string& name);
