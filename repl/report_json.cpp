@@ -1,5 +1,6 @@
 // The JSON report: the contract other tools and the tests rely on.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "repl/report.hpp"
 
@@ -41,10 +42,10 @@ public:
         n["cost"] = metrics_object(node.cost, Number(1));
         n["total"] = metrics_object(node.cost, node.count);
         if (options_.intensity) {
-            auto f = program_.find_metric("flops"), r = program_.find_metric("read"), w = program_.find_metric("write");
-            Number traffic = r && w ? node.cost[*r] + node.cost[*w] : Number(0);
-            n["intensity"] = f && !traffic.is_zero() ? ordered_json(Number::divide(node.cost[*f], traffic)->to_string())
-                                                     : ordered_json(nullptr);
+            Number traffic = read_ && write_ ? node.cost[*read_] + node.cost[*write_] : Number(0);
+            n["intensity"] = flops_ && !traffic.is_zero()
+                                 ? ordered_json(Number::divide(node.cost[*flops_], traffic)->to_string())
+                                 : ordered_json(nullptr);
         }
         ordered_json children = ordered_json::array();
         if (options_.depth < 0 || depth < options_.depth) {
@@ -58,6 +59,10 @@ private:
     const interp::Program& program_;
     const JsonOptions& options_;
     std::vector<std::uint32_t> metrics_;
+    // What intensity is made of, looked up once.
+    std::optional<std::uint32_t> flops_ = program_.find_metric("flops");
+    std::optional<std::uint32_t> read_ = program_.find_metric("read");
+    std::optional<std::uint32_t> write_ = program_.find_metric("write");
 };
 
 }  // namespace

@@ -188,4 +188,59 @@ inline Found find_kernel(const CostNode& root, const std::string& kernel, const 
     return {};
 }
 
+// A session of library files (an engine's kernels, a device, models) whose models run under
+// a chosen execution: the tests of kernels/vllm/ compare an engine with the transformers
+// kernels as written (engine "" or "transformers").
+class EngineRuns {
+public:
+    // Loads the kernel files, then the device's file (none when empty), then the model files.
+    EngineRuns(const std::vector<std::string>& kernels, const std::string& device, const std::vector<std::string>& models) {
+        for (const auto& f : kernels) session_.load_file(f);
+        if (!device.empty()) session_.load_file(device);
+        for (const auto& f : models) session_.load_file(f);
+    }
+
+    CostNode run_as(const std::string& model, const Step& step, const std::string& engine,
+                    const std::string& hw = "") const {
+        interp::Overrides o = step.overrides();
+        o.engine = engine;
+        o.hardware = hw;
+        return session_.run(session_.pick_model(model), o);
+    }
+    std::uint32_t metric(const std::string& name) const { return *session_.program().find_metric(name); }
+    // The model's total in metric `m` for one step, as an exact string.
+    std::string total_as(const std::string& model, const std::string& m, const Step& step, const std::string& engine,
+                         const std::string& hw = "") const {
+        CostNode root = run_as(model, step, engine, hw);
+        return (root.count * root.cost.at(metric(m))).to_string();
+    }
+    // Σ over the leaves `take` accepts of metric `m`, for one step.
+    std::string leaves_as(const std::string& model, const std::function<bool(const CostNode&)>& take,
+                          const std::string& m, const Step& step, const std::string& engine) const {
+        return leaf_sum(run_as(model, step, engine), metric(m), take).to_string();
+    }
+    // The same over the leaves of kernel `kernel`.
+    std::string leaves_as(const std::string& model, const std::string& kernel, const std::string& m, const Step& step,
+                          const std::string& engine) const {
+        return leaves_as(model, [&](const CostNode& n) { return kernel_is(n, kernel); }, m, step, engine);
+    }
+    const interp::Session& session() const { return session_; }
+
+protected:
+    interp::Session session_;
+};
+
+// The steps the engine tests run (a namespace of their own: other model tests name theirs alike).
+namespace steps {
+inline Step step(std::int64_t batch, std::int64_t seq, std::int64_t cache) {
+    Step s;
+    s.batch = batch;
+    s.seq = seq;
+    s.cache = cache;
+    return s;
+}
+inline Step decode(std::int64_t cache, std::int64_t batch = 1) { return step(batch, 1, cache); }
+inline Step prefill(std::int64_t seq, std::int64_t batch = 1) { return step(batch, seq, 0); }
+}  // namespace steps
+
 }  // namespace costi::models_test

@@ -30,41 +30,28 @@ const std::string gemma = "google/gemma-2-9b";
 
 // A session: the vLLM GPT-2 and Gemma 2 kernels (each declares its part of `engine vllm`), the
 // two shipped models and, for kv_cache, a device (whose roofline then needs it on every run).
-class Engines {
+class Engines : public EngineRuns {
 public:
-    explicit Engines(bool device) {
-        session_.load_file(root_dir + "/kernels/vllm/gpt2.cost");
-        session_.load_file(root_dir + "/kernels/vllm/gemma2.cost");
-        if (device) session_.load_file(root_dir + "/hardware/h100-sxm.cost");
-        session_.load_file(models_dir + "/gpt2.cost");
-        session_.load_file(models_dir + "/gemma-2-9b.cost");
-    }
+    explicit Engines(bool device)
+        : EngineRuns({root_dir + "/kernels/vllm/gpt2.cost", root_dir + "/kernels/vllm/gemma2.cost"},
+                     device ? root_dir + "/hardware/h100-sxm.cost" : "", {models_dir + "/gpt2.cost", models_dir + "/gemma-2-9b.cost"}) {}
 
-    // engine "vllm", or "" for the transformers execution.
     CostNode run(const std::string& model, const Step& step, const std::string& engine,
                  const std::string& hw = "") const {
-        Overrides o = step.overrides();
-        o.engine = engine;
-        o.hardware = hw;
-        return session_.run(session_.pick_model(model), o);
+        return run_as(model, step, engine, hw);
     }
-    std::uint32_t metric(const std::string& name) const { return *session_.program().find_metric(name); }
     std::string total(const std::string& model, const std::string& m, const Step& step,
                       const std::string& engine = "vllm", const std::string& hw = "") const {
-        CostNode root = run(model, step, engine, hw);
-        return (root.count * root.cost.at(metric(m))).to_string();
+        return total_as(model, m, step, engine, hw);
     }
-    // Σ over the leaves accepted by `take` of metric `m`, for one step.
     std::string leaves(const std::string& model, const std::function<bool(const CostNode&)>& take,
                        const std::string& m, const Step& step, const std::string& engine = "vllm") const {
-        CostNode root = run(model, step, engine);
-        return leaf_sum(root, metric(m), take).to_string();
+        return leaves_as(model, take, m, step, engine);
     }
     std::string leaves(const std::string& model, const std::string& kernel, const std::string& m, const Step& step,
                        const std::string& engine = "vllm") const {
-        return leaves(model, [&](const CostNode& n) { return kernel_is(n, kernel); }, m, step, engine);
+        return leaves_as(model, kernel, m, step, engine);
     }
-    // Σ of metric `m` over the calls of `kernel` (their whole subtrees), counts included.
     std::string calls(const std::string& model, const std::string& kernel, const std::string& m, const Step& step,
                       const std::string& engine = "vllm") const {
         CostNode root = run(model, step, engine);
@@ -79,8 +66,6 @@ private:
         for (const auto& c : n.children) sum += calls_sum(c, kernel, m, f);
         return sum;
     }
-
-    Session session_;
 };
 
 const Engines& engines() {
@@ -92,15 +77,7 @@ const Engines& on_device() {
     return e;
 }
 
-Step step(std::int64_t batch, std::int64_t seq, std::int64_t cache) {
-    Step s;
-    s.batch = batch;
-    s.seq = seq;
-    s.cache = cache;
-    return s;
-}
-Step decode(std::int64_t cache, std::int64_t batch = 1) { return step(batch, 1, cache); }
-Step prefill(std::int64_t seq, std::int64_t batch = 1) { return step(batch, seq, 0); }
+using namespace steps;
 Step keep_last(Step s) {
     s.runtime.emplace_back("logits_to_keep", 1);
     return s;

@@ -23,35 +23,24 @@ const std::string mixtral = "mistralai/Mixtral-8x7B-v0.1";
 
 // A session: the vLLM Mixtral kernels (with their engine block), the shipped Mixtral model and,
 // for kv_cache, a device.
-class VllmMoe {
+class VllmMoe : public EngineRuns {
 public:
-    explicit VllmMoe(bool device) {
-        session_.load_file(root_dir + "/kernels/vllm/mixtral.cost");
-        if (device) session_.load_file(root_dir + "/hardware/h100-sxm.cost");
-        session_.load_file(models_dir + "/mixtral-8x7b-v0.1.cost");
-    }
+    explicit VllmMoe(bool device)
+        : EngineRuns({root_dir + "/kernels/vllm/mixtral.cost"}, device ? root_dir + "/hardware/h100-sxm.cost" : "",
+                     {models_dir + "/mixtral-8x7b-v0.1.cost"}) {}
 
     CostNode run(const Step& step, const std::string& engine, const std::string& hw = "") const {
-        Overrides o = step.overrides();
-        o.hardware = hw;
-        o.engine = engine;
-        return session_.run(session_.pick_model(mixtral), o);
+        return run_as(mixtral, step, engine, hw);
     }
-    std::uint32_t metric(const std::string& name) const { return *session_.program().find_metric(name); }
     std::string total(const std::string& m, const Step& step, const std::string& engine = "vllm",
                       const std::string& hw = "") const {
-        CostNode root = run(step, engine, hw);
-        return (root.count * root.cost.at(metric(m))).to_string();
+        return total_as(mixtral, m, step, engine, hw);
     }
     // Σ over the leaves of kernel `kernel` of metric `m`, for one step.
     std::string leaves(const std::string& kernel, const std::string& m, const Step& step,
                        const std::string& engine = "vllm") const {
-        CostNode root = run(step, engine);
-        return leaf_sum(root, metric(m), [&](const CostNode& n) { return kernel_is(n, kernel); }).to_string();
+        return leaves_as(mixtral, kernel, m, step, engine);
     }
-
-private:
-    Session session_;
 };
 
 const VllmMoe& vllm() {
@@ -63,15 +52,7 @@ const VllmMoe& on_device() {
     return v;
 }
 
-Step step(std::int64_t batch, std::int64_t seq, std::int64_t cache) {
-    Step s;
-    s.batch = batch;
-    s.seq = seq;
-    s.cache = cache;
-    return s;
-}
-Step decode(std::int64_t cache, std::int64_t batch = 1) { return step(batch, 1, cache); }
-Step prefill(std::int64_t seq, std::int64_t batch = 1) { return step(batch, seq, 0); }
+using namespace steps;
 
 // One expert's weights: w1, w3 [I, H] and w2 [H, I]: 3·4096·14336 = 176,160,768 elements.
 const Int expert = Int(3) * 4096 * 14336;

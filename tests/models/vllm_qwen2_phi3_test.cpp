@@ -30,36 +30,27 @@ const std::string phi3 = "microsoft/Phi-3-mini-4k-instruct";
 
 // A session: the vLLM Qwen2 and Phi-3 kernels (with their engine mappings), the three shipped
 // models and, for kv_cache, a device (whose roofline then needs it on every run).
-class Runs {
+class Runs : public EngineRuns {
 public:
-    explicit Runs(bool device) {
-        session_.load_file(root_dir + "/kernels/vllm/qwen2.cost");
-        session_.load_file(root_dir + "/kernels/vllm/phi3.cost");
-        if (device) session_.load_file(root_dir + "/hardware/h100-sxm.cost");
-        session_.load_file(models_dir + "/qwen2-7b.cost");
-        session_.load_file(models_dir + "/qwen2.5-72b.cost");
-        session_.load_file(models_dir + "/phi-3-mini-4k-instruct.cost");
-    }
+    explicit Runs(bool device)
+        : EngineRuns({root_dir + "/kernels/vllm/qwen2.cost", root_dir + "/kernels/vllm/phi3.cost"},
+                     device ? root_dir + "/hardware/h100-sxm.cost" : "",
+                     {models_dir + "/qwen2-7b.cost", models_dir + "/qwen2.5-72b.cost",
+                      models_dir + "/phi-3-mini-4k-instruct.cost"}) {}
 
     // engine "vllm", or "" for the transformers kernels as written.
     CostNode run(const std::string& model, const Step& step, const std::string& engine = "vllm",
                  const std::string& hw = "") const {
-        Overrides o = step.overrides();
-        o.hardware = hw;
-        o.engine = engine;
-        return session_.run(session_.pick_model(model), o);
+        return run_as(model, step, engine, hw);
     }
-    std::uint32_t metric(const std::string& name) const { return *session_.program().find_metric(name); }
     std::string total(const std::string& model, const std::string& m, const Step& step,
                       const std::string& engine = "vllm", const std::string& hw = "") const {
-        CostNode root = run(model, step, engine, hw);
-        return (root.count * root.cost.at(metric(m))).to_string();
+        return total_as(model, m, step, engine, hw);
     }
     // Σ over the leaves of kernel `kernel` of metric `m`, for one step.
     std::string leaves(const std::string& model, const std::string& kernel, const std::string& m,
                        const Step& step, const std::string& engine = "vllm") const {
-        CostNode root = run(model, step, engine);
-        return leaf_sum(root, metric(m), [&](const CostNode& n) { return kernel_is(n, kernel); }).to_string();
+        return leaves_as(model, kernel, m, step, engine);
     }
     // The E-code and message a run stops with ("no error" when it does not).
     std::pair<std::string, std::string> failure(const std::string& model, const Step& step) const {
@@ -71,9 +62,6 @@ public:
         }
         return {"no error", ""};
     }
-
-private:
-    Session session_;
 };
 
 const Runs& runs() {
@@ -85,15 +73,7 @@ const Runs& on_device() {
     return r;
 }
 
-Step step(std::int64_t batch, std::int64_t seq, std::int64_t cache) {
-    Step s;
-    s.batch = batch;
-    s.seq = seq;
-    s.cache = cache;
-    return s;
-}
-Step decode(std::int64_t cache, std::int64_t batch = 1) { return step(batch, 1, cache); }
-Step prefill(std::int64_t seq, std::int64_t batch = 1) { return step(batch, seq, 0); }
+using namespace steps;
 
 // Per-layer weight elements K·N of the linear layers (the q/k/v biases apart):
 //   Qwen2-7B:    qkv 3584·(28 + 2·4)·128 = 3584·4608, o 3584·3584, gate_up 3584·2·18944,

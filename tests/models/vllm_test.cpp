@@ -51,35 +51,26 @@ model vllm-mistral-7b = $vllm.model_executor.models.llama.LlamaForCausalLM {
 
 // A session: the vLLM Llama kernels, the shipped transformers Llama-3-8B for comparison, the
 // scratch models above and, for kv_cache, a device (whose roofline then needs it on every run).
-class Vllm {
+class Vllm : public EngineRuns {
 public:
-    explicit Vllm(bool device) {
-        session_.load_file(root_dir + "/kernels/vllm/llama.cost");
-        if (device) session_.load_file(root_dir + "/hardware/h100-sxm.cost");
-        session_.load_file(models_dir + "/llama-3-8b.cost");
+    explicit Vllm(bool device)
+        : EngineRuns({root_dir + "/kernels/vllm/llama.cost"}, device ? root_dir + "/hardware/h100-sxm.cost" : "",
+                     {models_dir + "/llama-3-8b.cost"}) {
         session_.load_text("<vllm_test>", scratch_models);
     }
 
     CostNode run(const std::string& model, const Step& step, const std::string& hw = "") const {
-        Overrides o = step.overrides();
-        o.hardware = hw;
-        return session_.run(session_.pick_model(model), o);
+        return run_as(model, step, "", hw);
     }
-    std::uint32_t metric(const std::string& name) const { return *session_.program().find_metric(name); }
     std::string total(const std::string& model, const std::string& m, const Step& step,
                       const std::string& hw = "") const {
-        CostNode root = run(model, step, hw);
-        return (root.count * root.cost.at(metric(m))).to_string();
+        return total_as(model, m, step, "", hw);
     }
     // Σ over the leaves of kernel `kernel` of metric `m`, for one step.
     std::string leaves(const std::string& model, const std::string& kernel, const std::string& m,
                        const Step& step) const {
-        CostNode root = run(model, step);
-        return leaf_sum(root, metric(m), [&](const CostNode& n) { return kernel_is(n, kernel); }).to_string();
+        return leaves_as(model, kernel, m, step, "");
     }
-
-private:
-    Session session_;
 };
 
 const Vllm& vllm() {
@@ -96,15 +87,7 @@ const std::string l70 = "vllm-llama-3-70b";
 const std::string mistral = "vllm-mistral-7b";
 const std::string hf8 = "meta-llama/Meta-Llama-3-8B";
 
-Step step(std::int64_t batch, std::int64_t seq, std::int64_t cache) {
-    Step s;
-    s.batch = batch;
-    s.seq = seq;
-    s.cache = cache;
-    return s;
-}
-Step decode(std::int64_t cache, std::int64_t batch = 1) { return step(batch, 1, cache); }
-Step prefill(std::int64_t seq, std::int64_t batch = 1) { return step(batch, seq, 0); }
+using namespace steps;
 
 // ------------------------------------------------------------------------ parameters
 
