@@ -39,6 +39,9 @@ struct Environment {
     std::vector<Value> config;
     const Hardware* hardware = nullptr;  // what hw.PROPERTY reads; none when no hardware is selected
     const Engine* engine = nullptr;      // the execution a model runs under; none: its kernels as written
+    // How the execution was chosen when the run named none: "" (named, or no device), else a
+    // note for the report ("the default with a device", or why the default could not run).
+    std::string engine_note;
 };
 
 // Bounds on one evaluation, each refused with a clear error (E0210) rather than left to run

@@ -204,10 +204,24 @@ Environment Session::environment(const Model& model, const Overrides& overrides)
     const Hardware* hardware = overrides.hardware.empty() ? nullptr : &pick_hardware(overrides.hardware);
     const Engine* engine =
         overrides.engine.empty() || overrides.engine == "transformers" ? nullptr : &pick_engine(overrides.engine);
+    std::string note;
+    if (overrides.engine.empty() && hardware != nullptr && model.entry.kernel != nullptr) {
+        const Engine* fallback = program_->find_engine(analysis_engine);
+        if (fallback != nullptr && fallback->runs.count(model.entry.kernel) != 0) {
+            engine = fallback;
+            note = std::string("the default with a device; --engine transformers (:engine in the REPL) for the transformers execution");
+        } else if (fallback != nullptr) {
+            note = std::string("the ") + analysis_engine + " engine, the default with a device, does not model $" +
+                   model.entry.kernel->name;
+        } else {
+            note = std::string("the ") + analysis_engine + " engine, the default with a device, is not loaded";
+        }
+    }
     try {
         Environment env = model_environment(*program_, model, config, runtime);
         env.hardware = hardware;
         env.engine = engine;
+        env.engine_note = std::move(note);
         return env;
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});

@@ -22,8 +22,14 @@ struct Overrides {
     std::vector<std::pair<std::string, Value>> runtime;  // name -> value
     ConfigEntries config;                                // key -> value
     std::string hardware;                                // the hardware hw.PROPERTY reads; empty for none
-    std::string engine;                                  // the execution; empty or "transformers": the kernels as written
+    std::string engine;                                  // the execution chosen; "transformers": the kernels as written;
+                                                         // empty: none chosen (see analysis_engine)
 };
+
+// The execution the hardware analyses run when none is chosen: with a device selected and no
+// engine named, a model runs under this engine if the session has it loaded and it models the
+// model's family, else under transformers (Environment::engine_note says why).
+inline constexpr const char* analysis_engine = "vllm";
 
 class Session {
 public:

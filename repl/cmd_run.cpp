@@ -370,8 +370,8 @@ Command run_command() {
                                "time, memory and what fits on this device (costi list hardware; or a .cost file)")
                     ->type_name("NAME");
                 app.add_option("--engine", st->engine,
-                               "the execution: transformers (the library's kernels as written, the default) or an "
-                               "engine such as vllm")
+                               "the execution: transformers (the library's kernels as written; the default without "
+                               "--hw) or an engine such as vllm (the default with --hw)")
                     ->type_name("NAME");
                 app.add_option("--prompt", st->prompt, "a whole request: prompt tokens (needs --hw)")->type_name("P");
                 app.add_option("--generate", st->generate, "a whole request: decode steps after the prompt")
@@ -400,6 +400,8 @@ Command run_command() {
                 load(*st, find_file(app, args));
                 load_hardware(*st);
                 load_engine(*st);
+                if (st->engine.empty() && !st->hw.empty() && !st->load_error && !st->hw_misuse)
+                    load_analysis_engine(*st->session);
                 st->config_json.clear();
                 for (const auto& r : st->session->program().runtimes) {
                     std::string flag = "--" + r.name;

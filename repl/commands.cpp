@@ -318,8 +318,7 @@ void hw_command(CommandContext& ctx) {
 void engine_command(CommandContext& ctx) {
     Workspace& ws = ctx.ws;
     if (ctx.args.empty()) {
-        const std::string& now = ws.overrides().engine;
-        ctx.out << "engine " << (now.empty() ? std::string("transformers") : now) << "\n";
+        ctx.out << report::execution_line(ws.environment());
         return;
     }
     try {

@@ -61,6 +61,19 @@ std::vector<std::string> declared_models(const fs::path& p) {
     }
 }
 
+// How a library file is named in diagnostics: relative to the working directory when that is
+// inside the library (a user in a checkout sees ../../kernels/vllm/gpt2.cost, as for the files
+// the user named), else absolute.
+fs::path shown(const fs::path& root, const fs::path& file) {
+    std::error_code ec;
+    fs::path cwd = fs::current_path(ec);
+    if (ec) return file;
+    fs::path inside = fs::relative(cwd, root, ec);
+    if (ec || inside.empty() || *inside.begin() == "..") return file;
+    fs::path rel = fs::relative(file, cwd, ec);
+    return ec || rel.empty() ? file : rel;
+}
+
 }  // namespace
 
 std::vector<LibraryFile> library_models() {
@@ -125,7 +138,7 @@ fs::path find_engine(const std::string& name) {
             std::string engine = entry.path().filename().string();
             fs::path root = entry.path() / (engine + ".cost");
             if (!fs::is_regular_file(root, ec)) continue;
-            if (engine == name) return root;
+            if (engine == name) return shown(dir, root);
             names.push_back(engine);
         }
     }
@@ -171,6 +184,15 @@ ModelRef find_model(const std::string& what) {
                                 "cannot read '" + what + "': no such file, and no library model of that name",
                                 best ? "did you mean '" + *best + "'?" : "`costi list models` lists the library's models",
                                 {}});
+}
+
+void load_analysis_engine(interp::Session& session) {
+    if (session.program().find_engine(interp::analysis_engine) != nullptr) return;
+    try {
+        session.load_file(find_engine(interp::analysis_engine).string());
+    } catch (const CostiError&) {
+        // The session is unchanged; Session::environment notes that the default is not loaded.
+    }
 }
 
 }  // namespace costi::cli

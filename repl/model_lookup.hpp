@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "interpreter/session.hpp"
+
 namespace costi::cli {
 
 // A .cost file of the built-in library.
@@ -38,6 +40,12 @@ std::vector<std::string> library_engines();
 // The file that declares engine `name` in the library: kernels/NAME/NAME.cost. Throws
 // interp::CostiError (E0118) with "did you mean" over "transformers" and the library's engines.
 std::filesystem::path find_engine(const std::string& name);
+
+// With a device selected and no engine named, the analyses run interp::analysis_engine: loads
+// the library's file for it into `session` unless the session declares it already. A file that
+// cannot be loaded (not installed, or clashing with the user's definitions) leaves the session
+// unchanged: the run then says, in its execution line, that the default is not loaded.
+void load_analysis_engine(interp::Session& session);
 
 // What to load for `what`, and which of its models to run ("" when the file decides).
 struct ModelRef {

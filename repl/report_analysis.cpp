@@ -104,12 +104,14 @@ Number cost_per_million(const Number& price, const Number& time, const Number& t
 }  // namespace
 
 std::string execution_line(const interp::Environment& env) {
+    std::string note = env.engine_note.empty() ? "" : "; " + valid_utf8(env.engine_note);
     if (env.engine != nullptr) {
-        return "execution: " + valid_utf8(env.engine->name) +
-               (env.engine->doc.empty() ? "" : " (" + valid_utf8(env.engine->doc) + ")") + "\n";
+        return "execution: " + valid_utf8(env.engine->name) + " (" +
+               (env.engine->doc.empty() ? "" : valid_utf8(env.engine->doc)) +
+               (env.engine->doc.empty() && !note.empty() ? note.substr(2) : note) + ")\n";
     }
     return "execution: transformers (the kernels as written; the library's families: Hugging Face transformers, "
-           "eager PyTorch with SDPA and DynamicCache)\n";
+           "eager PyTorch with SDPA and DynamicCache" + note + ")\n";
 }
 
 std::string hardware_line(const interp::Hardware& hw, const interp::Environment& env) {

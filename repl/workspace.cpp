@@ -201,11 +201,15 @@ void Workspace::use_hardware(const std::string& name) {
         }
     }
     overrides_.hardware = declared;
+    if (overrides_.engine.empty()) {
+        cli::load_analysis_engine(session_);
+        refresh_model();
+    }
 }
 
 void Workspace::use_engine(const std::string& name) {
     if (name.empty() || name == "transformers") {
-        overrides_.engine.clear();
+        overrides_.engine = "transformers";  // named: a device no longer picks the default
         return;
     }
     if (program().find_engine(name) == nullptr) {

@@ -85,6 +85,53 @@ TEST(Engine, AnUnknownEngineSuggestsOne) {
     }
 }
 
+// With a device selected and no engine named, a model runs under analysis_engine ("vllm")
+// when the session has it and it models the model's entry; the environment says why. A named
+// engine, transformers included, is never replaced.
+TEST(Engine, ADeviceDefaultsToTheAnalysisEngineWhereItModelsTheFamily) {
+    const std::string with_device = program + R"(
+property mem_bw "bandwidth" unit "B/s"
+hardware dev { mem_bw = 1 "test" }
+kernel E() { flops = 100 }
+engine vllm "the analysis engine" { A = E }
+)";
+    Session s;
+    s.load_text("<test>", with_device);
+    auto run = [&](const std::string& model, const std::string& engine, const std::string& hw) {
+        Overrides o;
+        o.engine = engine;
+        o.hardware = hw;
+        const Model& m = s.pick_model(model);
+        Environment env = s.environment(m, o);
+        CostNode root = s.run_in(m, env, 0);
+        return std::make_pair((root.count * root.cost.at(*s.program().find_metric("flops"))).to_string(), env.engine_note);
+    };
+    EXPECT_EQ(run("a", "", "").first, "1");                   // no device: the kernels as written
+    auto by_default = run("a", "", "dev");
+    EXPECT_EQ(by_default.first, "100");                       // A runs as E
+    EXPECT_NE(by_default.second.find("the default with a device"), std::string::npos);
+    EXPECT_EQ(run("a", "transformers", "dev").first, "1");    // named: kept
+    EXPECT_EQ(run("a", "transformers", "dev").second, "");
+    EXPECT_EQ(run("a", "fast", "dev").first, "10");
+    auto unmodelled = run("d", "", "dev");                    // vllm does not map D: as written, and said
+    EXPECT_EQ(unmodelled.first, "1000");
+    EXPECT_EQ(unmodelled.second, "the vllm engine, the default with a device, does not model $D");
+}
+
+TEST(Engine, WithoutTheAnalysisEngineLoadedADeviceRunsTheKernelsAsWritten) {
+    Session s;
+    s.load_text("<test>", program + R"(
+property mem_bw "bandwidth" unit "B/s"
+hardware dev { mem_bw = 1 "test" }
+)");
+    Overrides o;
+    o.hardware = "dev";
+    const Model& m = s.pick_model("a");
+    Environment env = s.environment(m, o);
+    EXPECT_EQ(env.engine, nullptr);
+    EXPECT_EQ(env.engine_note, "the vllm engine, the default with a device, is not loaded");
+}
+
 TEST(EngineErrors, CheckedWhenDeclared) {
     // An unknown kernel on either side, with a suggestion.
     auto e = check_errors("kernel A() { flops = 1 }\nengine x { A = Bee }\n");
