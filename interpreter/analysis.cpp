@@ -190,8 +190,31 @@ DeviceAnalysis analyse_device(const Session& session, const Model& model, const 
         d.footprint = footprint(program, *ids, env, d.totals);
         d.max_batch = max_batch(session, model, env, *ids);
         d.max_context = max_context(session, model, env, *ids, Number(std::int64_t{1} << 30));
+        auto tp = program.find_runtime("tp");
+        const Kernel* entry = session.entry_of(model, env).kernel;
+        if (!d.footprint.fits && tp && std::find(entry->reads.begin(), entry->reads.end(), *tp) != entry->reads.end()) {
+            d.tp_searched = true;
+            d.fits_at_tp = smallest_tp(session, model, env, *ids);
+        }
     }
     return d;
+}
+
+std::optional<Number> smallest_tp(const Session& session, const Model& model, const Environment& env,
+                                  const AnalysisIds& ids) {
+    auto tp = session.program().find_runtime("tp");
+    if (!tp) return std::nullopt;
+    Evaluator ev = session.evaluator(env);
+    std::string refused;
+    std::vector<std::int64_t> degrees;
+    for (std::int64_t t = 2; t <= 64; ++t) degrees.push_back(t);
+    for (std::int64_t t = 128; t <= 1024; t *= 2) degrees.push_back(t);
+    for (std::int64_t t : degrees) {
+        if (Number(t) <= env.runtime[*tp].num) continue;
+        ev.rebind(*tp, Value::of(Number(t)));
+        if (fits_at(session, model, ev, ids, refused)) return Number(t);
+    }
+    return std::nullopt;
 }
 
 Request request(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
@@ -291,6 +314,18 @@ Request request(const Session& session, const Model& model, const Environment& e
     r.has_memory = has_capacity(program, env);
     if (r.has_memory) r.peak = footprint(program, ids, evaluators[0].environment(), peak);
     return r;
+}
+
+std::optional<Layout> layout_of(const Program& program, const Environment& env) {
+    auto value = [&](const char* name) {
+        auto index = program.find_runtime(name);
+        if (!index || !env.runtime[*index].is_number()) return Number(1);
+        return env.runtime[*index].num;
+    };
+    Layout layout{value("tp"), value("dp"), Number(1)};
+    layout.devices = layout.tp * layout.dp;
+    if (layout.devices == Number(1)) return std::nullopt;
+    return layout;
 }
 
 }  // namespace costi::interp

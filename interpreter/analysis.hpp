@@ -17,6 +17,17 @@
 namespace costi::interp {
 
 // The metrics and runtime variables the analyses read, as stdlib/roofline.cost declares them.
+// The parallel layout of a run (stdlib/prelude.cost's tp and dp): every cost the kernels
+// compute is one device's; `devices` devices run in parallel, each as the one costed (tensor
+// parallelism shards every layer evenly; data-parallel replicas repeat the whole layout).
+struct Layout {
+    Number tp{1};
+    Number dp{1};
+    Number devices{1};
+};
+// The run's layout, or nothing when it is one device (or the program declares no layout).
+std::optional<Layout> layout_of(const Program& program, const Environment& env);
+
 struct AnalysisIds {
     std::uint32_t time, compute_time, memory_time, compute_bound, weight_bytes, kv_cache, workspace;
     std::uint32_t mem_util;                                     // runtime variable
@@ -75,8 +86,19 @@ struct DeviceAnalysis {
     Largest max_batch;
     Largest max_context;
     Number batch, context;
+    // When the run does not fit and its kernels model tensor parallelism: the smallest degree
+    // at which this step fits on as many of the device (none: not up to 1024).
+    bool tp_searched = false;
+    std::optional<Number> fits_at_tp;
 };
 DeviceAnalysis analyse_device(const Session& session, const Model& model, const Environment& env, const CostNode& root);
+
+// The smallest tensor-parallel degree above the environment's at which the step fits: every
+// degree up to 64, then 128, 256, 512 and 1024, each an exact evaluation; degrees the model
+// refuses (a require, such as heads not dividing) are skipped. None when the entry kernel does
+// not read tp or nothing up to 1024 fits.
+std::optional<Number> smallest_tp(const Session& session, const Model& model, const Environment& env,
+                                  const AnalysisIds& ids);
 
 // A request of `prompt` tokens and `generate` decode steps for each of batch_size sequences:
 // a prefill (seq_len = prompt, cache_len = 0) and one step at each cache_len prompt …

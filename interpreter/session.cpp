@@ -222,10 +222,30 @@ Environment Session::environment(const Model& model, const Overrides& overrides)
         env.hardware = hardware;
         env.engine = engine;
         env.engine_note = std::move(note);
+        if (model.entry.kernel != nullptr) check_layout(model, env);
         return env;
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;
+    }
+}
+
+void Session::check_layout(const Model& model, const Environment& env) const {
+    const Kernel* entry = entry_of(model, env).kernel;
+    for (const char* name : sharding_variables) {
+        auto index = program_->find_runtime(name);
+        if (!index) continue;
+        const Value& v = env.runtime[*index];
+        if (!v.is_number() || v.num == Number(1)) continue;
+        if (std::find(entry->reads.begin(), entry->reads.end(), *index) != entry->reads.end()) continue;
+        std::string execution = env.engine != nullptr ? "the " + env.engine->name + " execution" : "the transformers execution";
+        throw CostiError(Diagnostic{
+            code::unmodelled_layout, model.name_span,
+            std::string(name) + " = " + v.num.to_string() + ": " + execution + " of $" + entry->name +
+                " does not model it (none of its kernels reads " + name + ")",
+            env.engine == nullptr ? "the vLLM execution models tensor parallelism: --engine vllm (the default with --hw)"
+                                  : "docs/parallelism.md lists the families and layouts each execution models",
+            {}});
     }
 }
 

@@ -31,6 +31,11 @@ struct Overrides {
 // model's family, else under transformers (Environment::engine_note says why).
 inline constexpr const char* analysis_engine = "vllm";
 
+// The layout variables the kernels themselves model (stdlib/prelude.cost): set to anything but
+// 1 for a model none of whose kernels reads them, a run is refused (E0212) rather than costed
+// as one device. (dp, data-parallel replicas, needs no kernel: the report multiplies.)
+inline constexpr const char* sharding_variables[] = {"tp"};
+
 class Session {
 public:
     Session();
@@ -79,6 +84,9 @@ public:
 
     // The engine named `name` (not "transformers"). Throws CostiError (E0118, with "did you mean").
     const Engine& pick_engine(const std::string& name) const;
+    // Refuses (E0212) a sharding degree other than 1 that the model's entry kernel (under
+    // env's engine) never reads: that execution does not model it.
+    void check_layout(const Model& model, const Environment& env) const;
     // The call a run of `model` starts with under the environment's engine: the model's entry,
     // or the kernel the engine runs in its place. Throws CostiError (E0118) when the engine does
     // not model the model's family.

@@ -310,6 +310,7 @@ int run(RunState& st, CLI::App& app) {
                      st.runtime.count(program.runtimes[i].name) != 0;
         if (shown) info.runtime.emplace_back(program.runtimes[i].name, env.runtime[i]);
     }
+    std::optional<interp::Layout> layout = interp::layout_of(program, env);
     std::optional<report::DeviceRun> device;
     if (env.hardware != nullptr) {
         device = interp::analyse_device(session, model, env, root);
@@ -321,12 +322,22 @@ int run(RunState& st, CLI::App& app) {
     } else if (env.engine != nullptr) {
         info.preamble = report::execution_line(env);
     }
+    // The table's default columns: every metric, less the communication one when the run has
+    // none (a one-device run); --metrics shows any column.
+    if (metrics.empty() && st.format != "json") {
+        for (std::uint32_t m = 0; m < program.metrics.size(); ++m) {
+            bool idle = program.metrics[m].name == "comm" && interp::total_of(program.metrics[m], root.count, root.cost[m]).is_zero();
+            if (!idle) metrics.push_back(m);
+        }
+    }
+    if (layout) info.appendix = report::layout_text(program, *layout, root) + info.appendix;
     if (st.format == "json") {
         report::JsonOptions options{depth == -2 ? -1 : depth, metrics, {}};
         options.intensity = device.has_value();
         options.extend = [&](nlohmann::ordered_json& out) {
             if (env.engine != nullptr) out["engine"] = env.engine->name;
             if (device) report::device_json(program, *device, env, out);
+            if (layout) report::layout_json(program, *layout, root, out);
         };
         std::cout << report::json(program, info, root, options);
     } else {

@@ -103,6 +103,42 @@ Number cost_per_million(const Number& price, const Number& time, const Number& t
 
 }  // namespace
 
+namespace {
+// The metrics a layout multiplies by its devices: the summed ones that are not times.
+bool across_devices(const interp::Metric& m) { return !m.combine_max && m.style != "time"; }
+}  // namespace
+
+std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root) {
+    std::string out = "\nlayout: tp " + grouped(layout.tp) + " x dp " + grouped(layout.dp) + " = " + grouped(layout.devices) +
+                      " devices; every number above is one device's (each runs the same shard)\n";
+    out += "across the " + grouped(layout.devices) + " devices:";
+    bool first = true;
+    for (std::uint32_t m = 0; m < program.metrics.size(); ++m) {
+        const auto& metric = program.metrics[m];
+        if (!across_devices(metric)) continue;
+        Number total = interp::total_of(metric, root.count, root.cost[m]) * layout.devices;
+        out += (first ? " " : ", ") + valid_utf8(metric.name) + " " + compact(total, metric.unit, style_of(metric));
+        first = false;
+    }
+    return out + "\n";
+}
+
+void layout_json(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
+                 nlohmann::ordered_json& out) {
+    nlohmann::ordered_json l;
+    l["tp"] = layout.tp.to_string();
+    l["dp"] = layout.dp.to_string();
+    l["devices"] = layout.devices.to_string();
+    nlohmann::ordered_json across = nlohmann::ordered_json::object();
+    for (std::uint32_t m = 0; m < program.metrics.size(); ++m) {
+        const auto& metric = program.metrics[m];
+        if (!across_devices(metric)) continue;
+        across[valid_utf8(metric.name)] = (interp::total_of(metric, root.count, root.cost[m]) * layout.devices).to_string();
+    }
+    l["across_devices"] = across;
+    out["layout"] = l;
+}
+
 std::string execution_line(const interp::Environment& env) {
     std::string note = env.engine_note.empty() ? "" : "; " + valid_utf8(env.engine_note);
     if (env.engine != nullptr) {
@@ -123,14 +159,24 @@ std::string device_text(const interp::Program& program, const DeviceRun& run, co
     const auto& t = run.totals;
     const auto& ids = run.ids;
     std::string out = "\ntime on " + valid_utf8(run.hardware->name) + ": " + seconds(t[ids.time]);
+    // Collectives (stdlib/collectives.cost) take their own time, neither compute nor memory.
+    auto comm_id = program.metric_id.find("comm_time");
+    Number comm = comm_id == program.metric_id.end() ? Number(0) : t[comm_id->second];
     if (!t[ids.time].is_zero()) {
-        bool by_compute = t[ids.compute_bound] + t[ids.compute_bound] >= t[ids.time];
-        Number share = by_compute ? t[ids.compute_bound] : t[ids.time] - t[ids.compute_bound];
+        Number kernels = t[ids.time] - comm;
+        bool by_compute = t[ids.compute_bound] + t[ids.compute_bound] >= kernels;
+        Number share = by_compute ? t[ids.compute_bound] : kernels - t[ids.compute_bound];
         out += ", " + std::string(by_compute ? "compute" : "memory") + "-bound (" + percent(share, t[ids.time]) +
                " of the time)";
     }
     out += "\n  at peak compute alone " + seconds(t[ids.compute_time]) + ", at memory bandwidth alone " +
            seconds(t[ids.memory_time]) + "\n";
+    if (!comm.is_zero()) {
+        auto bytes_id = program.metric_id.find("comm");
+        out += "  in collectives " + seconds(comm) + " (" + percent(comm, t[ids.time]) + " of the time)";
+        if (bytes_id != program.metric_id.end()) out += ", sending " + bytes(t[bytes_id->second]) + " per device";
+        out += "\n";
+    }
     Number traffic = t[program.metric_id.at("read")] + t[program.metric_id.at("write")];
     if (!traffic.is_zero()) {
         out += "  arithmetic intensity " + plain(*Number::divide(t[program.metric_id.at("flops")], traffic)) +
@@ -164,6 +210,14 @@ std::string device_text(const interp::Program& program, const DeviceRun& run, co
     out += "  max context " +
            largest(run.max_context, "token", "tokens", "at batch " + grouped(run.batch) + " (a one-token decode step)") +
            "\n";
+    if (run.tp_searched) {
+        out += "  fits at     " +
+               (run.fits_at_tp ? "tp " + grouped(*run.fits_at_tp) + ": " + grouped(*run.fits_at_tp) + " x " +
+                                     valid_utf8(run.hardware->name) + " (--tp " + grouped(*run.fits_at_tp) +
+                                     " costs this step per device)"
+                               : std::string("no tensor-parallel degree up to 1024 fits this step")) +
+               "\n";
+    }
     return out;
 }
 
@@ -180,6 +234,7 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
     memory["context"] = run.context.to_string();
     memory["max_batch"] = largest_json(run.max_batch);
     memory["max_context"] = largest_json(run.max_context);
+    if (run.tp_searched) memory["fits_at_tp"] = run.fits_at_tp ? ordered_json(run.fits_at_tp->to_string()) : ordered_json(nullptr);
     out["memory"] = std::move(memory);
 }
 

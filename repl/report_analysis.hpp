@@ -28,6 +28,12 @@ std::string device_text(const interp::Program& program, const DeviceRun& run, co
 void device_json(const interp::Program& program, const DeviceRun& run, const interp::Environment& env,
                  nlohmann::ordered_json& out);
 
+// A parallel layout's line and the totals across its devices (each summed metric times the
+// devices; times and maxima are per device): text under the totals, and JSON ("layout").
+std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root);
+void layout_json(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
+                 nlohmann::ordered_json& out);
+
 // A whole request: text, and JSON.
 std::string request_text(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,
                          const interp::Environment& env, const std::string& model);

@@ -1,0 +1,153 @@
+// Issue 11: tensor parallelism in the vLLM execution (kernels/vllm/llama.cost, qwen2.cost) and
+// the collectives of stdlib/collectives.cost. The shipped models run with tp = 1, 4, 8, 16 and
+// are checked against numbers derived by hand (in the comments), computed here with plain
+// integers, never with the interpreter.
+//
+// Llama-3-70B: H 8192, I 28672, 80 layers, 64 heads, 8 KV heads, d 128, V 128256, untied.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "model_support.hpp"
+
+namespace costi::models_test {
+namespace {
+
+const std::string root_dir = models_dir + "/..";
+const std::string llama70 = "meta-llama/Meta-Llama-3-70B";
+const std::string qwen72 = "Qwen/Qwen2.5-72B";
+
+// The vLLM kernels and three shipped models; with a device, the roofline too (every run then
+// needs the device selected).
+class Parallel : public EngineRuns {
+public:
+    explicit Parallel(bool device)
+        : EngineRuns({root_dir + "/kernels/vllm/vllm.cost"}, device ? root_dir + "/hardware/h100-sxm.cost" : "",
+                     {models_dir + "/llama-3-70b.cost", models_dir + "/qwen2.5-72b.cost", models_dir + "/gpt2.cost"}) {}
+};
+
+const Parallel& runs() {
+    static const Parallel p(false);
+    return p;
+}
+const Parallel& on_device() {
+    static const Parallel p(true);
+    return p;
+}
+
+using namespace steps;
+
+Step with(Step s, const std::string& name, std::int64_t value) {
+    s.runtime.emplace_back(name, value);
+    return s;
+}
+Step tp(Step s, std::int64_t degree) { return with(std::move(s), "tp", degree); }
+
+std::string total(const std::string& model, const std::string& m, const Step& s, const std::string& engine = "vllm") {
+    return runs().total_as(model, m, s, engine);
+}
+std::string leaves(const std::string& model, const std::string& kernel, const std::string& m, const Step& s) {
+    return runs().leaves_as(model, kernel, m, s, "vllm");
+}
+
+// Per device at degree t, Llama-3-70B holds its shard of every sharded layer and all of the
+// replicated ones: embedding and lm_head 128256/t · 8192 each; per layer q/k/v of 64/t query
+// heads and max(1, 8/t) KV heads (replicated when t > 8), o_proj 64/t · 128 · 8192,
+// gate_up 2 · 28672/t · 8192, down 28672/t · 8192, two norms 8192; the final norm 8192.
+Int llama70_params(Int t) {
+    Int kv = 8 / t > 0 ? 8 / t : 1;
+    Int layer = (64 / t + 2 * kv) * 128 * 8192 + (64 / t) * 128 * 8192 + 2 * (28672 / t) * 8192 + (28672 / t) * 8192 +
+                2 * 8192;
+    return 2 * (128256 / t) * 8192 + 80 * layer + 8192;
+}
+
+TEST(TensorParallel, DegreeOneIsTheUnshardedRunExactly) {
+    for (const char* m : {"flops", "read", "write", "params"}) {
+        EXPECT_EQ(total(llama70, m, tp(decode(4095), 1)), total(llama70, m, decode(4095))) << m;
+    }
+    EXPECT_EQ(total(llama70, "params", tp(decode(4095), 1)), "70553706496");  // docs/models.md
+    EXPECT_EQ(total(llama70, "comm", decode(4095)), "0");
+}
+
+TEST(TensorParallel, EachDeviceHoldsItsShardAndTheReplicatedLayers) {
+    EXPECT_EQ(str(llama70_params(4)), "17639415808");
+    for (Int t : {2, 4, 8, 16}) {
+        EXPECT_EQ(total(llama70, "params", tp(decode(4095), static_cast<std::int64_t>(t))), str(llama70_params(t))) << "tp " << str(t);
+    }
+    // Beyond 8 the KV heads are replicated: at tp 16 every device keeps one KV head, so its
+    // q/k/v GEMM is (4 + 2 · 1) · 128 wide, not (4 + 2 · 0.5) · 128.
+    EXPECT_EQ(str(llama70_params(16)), str(2 * Int(8016) * 8192 + 80 * (Int(6 + 4) * 128 * 8192 + 3 * Int(1792) * 8192 + 16384) + 8192));
+}
+
+// KV cache per device: 2 · 80 layers · kv_local heads · 128 · 2 B per token: 81,920 B at tp 4
+// (2 KV heads), 20,480 B at tp 16 (one replicated head, the same as tp 8). 4096 tokens.
+TEST(TensorParallel, EachDeviceCachesItsKvHeads) {
+    const std::string hw = "h100-sxm";
+    auto kv = [&](std::int64_t t) { return on_device().total_as(llama70, "kv_cache", tp(decode(4095), t), "vllm", hw); };
+    EXPECT_EQ(kv(4), str(Int(4096) * 2 * 80 * 2 * 128 * 2));
+    EXPECT_EQ(kv(8), str(Int(4096) * 2 * 80 * 1 * 128 * 2));
+    EXPECT_EQ(kv(16), kv(8));
+}
+
+// The GEMMs of one device do 1/t of the work of each sharded layer: at tp 4 a decode token's
+// linear layers take 2 · (per-layer K·N sum of the shard) FLOPs.
+TEST(TensorParallel, GemmFlopsAreTheShards) {
+    Int t = 4;
+    Int layer = (64 / t + 2 * 2) * 128 * 8192 + (64 / t) * 128 * 8192 + 3 * (28672 / t) * 8192;
+    Int expected = 2 * 80 * layer + 2 * (128256 / t) * 8192;  // + the lm_head shard
+    EXPECT_EQ(leaves(llama70, "F.linear", "flops", tp(decode(4095), 4)), str(expected));
+}
+
+// Two all-reduces per layer (attention and MLP outputs) and one after the embedding, each of
+// batch · seq_len · 8192 values at 2 B; a ring all-reduce sends 2(t − 1)/t of it per device.
+// The logits are all-gathered: (t − 1)/t of batch · 128256 values at 2 B.
+TEST(TensorParallel, AllReduceBytesFollowTheRing) {
+    auto expected = [](Int t, Int tokens, Int batch) {
+        Int message = tokens * 8192 * 2;
+        return (2 * 80 + 1) * 2 * (t - 1) * message / t + (t - 1) * batch * 128256 * 2 / t;
+    };
+    EXPECT_EQ(total(llama70, "comm", tp(decode(4095), 4)), str(expected(4, 1, 1)));
+    EXPECT_EQ(total(llama70, "comm", tp(decode(4095, 8), 8)), str(expected(8, 8, 8)));
+    EXPECT_EQ(total(llama70, "comm", tp(prefill(512), 2)), str(expected(2, 512, 1)));
+    // Per collective: 2(t-1)/t · message, as issue 11 states it.
+    EXPECT_EQ(leaves(llama70, "comm.all_reduce", "comm", tp(decode(4095), 4)), str((2 * 80 + 1) * 2 * 3 * (8192 * 2) / 4));
+}
+
+// Qwen2.5-72B: H 8192, I 29568, 80 layers, 64 heads, 8 KV heads, V 152064, q/k/v biases.
+// At tp 8 each device holds q/k/v of 8 + 2 heads with their biases.
+TEST(TensorParallel, Qwen2ShardsTheSameWay) {
+    Int t = 8;
+    Int layer = (8 + 2) * 128 * 8192 + (8 + 2) * 128 + 8 * 128 * 8192 + 3 * (29568 / t) * 8192 + 2 * 8192;
+    Int expected = 2 * (152064 / t) * 8192 + 80 * layer + 8192;
+    EXPECT_EQ(total(qwen72, "params", tp(decode(100), 8)), str(expected));
+}
+
+// ------------------------------------------------------------------------ bad layouts
+
+std::string error_of(const std::string& model, const Step& s, const std::string& engine = "vllm") {
+    try {
+        runs().run_as(model, s, engine);
+    } catch (const interp::CostiError& e) {
+        return e.diagnostics().front().code + " " + e.diagnostics().front().message;
+    }
+    return "no error";
+}
+
+TEST(TensorParallel, DegreesTheShardsCannotTakeAreRefused) {
+    // 64 heads do not split over 3 devices.
+    EXPECT_EQ(error_of(llama70, tp(decode(1), 3)).rfind("E0207 tensor parallelism: tp must divide config.num_attention_heads", 0), 0u);
+    // 64 heads split over 32 devices, 8 KV heads replicate 4 times: fine. 64 over 128: no.
+    EXPECT_EQ(error_of(llama70, tp(decode(1), 32)), "no error");
+    EXPECT_NE(error_of(llama70, tp(decode(1), 128)), "no error");
+}
+
+TEST(TensorParallel, AnExecutionThatDoesNotModelItRefusesIt) {
+    EXPECT_EQ(error_of(llama70, tp(decode(1), 4), "transformers").rfind("E0212 tp = 4: the transformers execution", 0), 0u);
+    EXPECT_EQ(error_of("openai-community/gpt2", tp(decode(1), 2)).rfind("E0212 tp = 2: the vllm execution", 0), 0u);
+    // tp 1 is every execution's.
+    EXPECT_EQ(error_of(llama70, tp(decode(1), 1), "transformers"), "no error");
+}
+
+}  // namespace
+}  // namespace costi::models_test
