@@ -109,6 +109,10 @@ std::optional<std::string> ExpressionParser::string_lit(std::size_t& pos) const 
     std::string out;
     std::size_t i = pos + 1;
     for (;;) {
+        std::size_t plain = i;
+        while (plain < text_.size() && text_[plain] != '"' && text_[plain] != '\n' && text_[plain] != '\\') ++plain;
+        out.append(text_.substr(i, plain - i));
+        i = plain;
         if (i >= text_.size() || text_[i] == '\n') fail(i, errors::message<string_close>);
         char c = text_[i];
         if (c == '"') break;
@@ -243,6 +247,7 @@ ExprPtr ExpressionParser::chain(Level level, std::size_t& pos) {
 ExprPtr ExpressionParser::binary(Op op, ExprPtr a, ExprPtr b) const {
     auto e = make(ExprKind::binary, a->span.begin, b->span.end);
     e->op = op;
+    e->args.reserve(2);
     e->args.push_back(std::move(a));
     e->args.push_back(std::move(b));
     finish(*e);
@@ -360,6 +365,15 @@ ExprPtr ExpressionParser::number(std::size_t& pos) {
     if (i < text_.size() && is_ident_first(text_[i])) return nullptr;  // `2x` is no number
     auto e = make(ExprKind::number, pos, i);
     std::string_view literal = text_.substr(pos, i - pos);
+    if (literal.size() <= 18 && std::all_of(literal.begin(), literal.end(), is_digit)) {
+        // Plain integers (most literals) need no rational parsing.
+        std::int64_t v = 0;
+        for (char c : literal) v = v * 10 + (c - '0');
+        e->number = v;
+        finish(*e);
+        pos = i;
+        return e;
+    }
     auto v = interp::Number::parse(literal);
     if (!v) {
         throw interp::CostiError(interp::Diagnostic{interp::code::syntax, e->span,
