@@ -1,7 +1,8 @@
 // Messages for the grammar's commit points: when R fails inside expect<R>, this is what the user reads.
 //
 // Owns: the table from commit-point rule to message. Every R used as expect<R> in grammar.hpp
-// must have an entry (a static_assert in must_if enforces it).
+// must have an entry (a static_assert in must_if enforces it); the hand-written expression
+// parser (expression.cpp) words its errors with the same entries.
 #pragma once
 
 #include "grammar/grammar.hpp"
@@ -23,13 +24,10 @@ template <> inline constexpr const char* errors::message<expr> = "expected an ex
 template <> inline constexpr const char* errors::message<close_paren> = "expected ')'";
 template <> inline constexpr const char* errors::message<close_brace> = "expected '}'";
 template <> inline constexpr const char* errors::message<qname> = "expected a kernel name such as F.linear";
+template <> inline constexpr const char* errors::message<kernel_name> = errors::message<qname>;
 template <> inline constexpr const char* errors::message<dotted_key> = "expected a config key after 'config.'";
-template <> inline constexpr const char* errors::message<unary> = "expected an operand";
-template <> inline constexpr const char* errors::message<product> = "expected an operand";
+// After an operator, at every precedence level (expression.cpp), and a domain bound.
 template <> inline constexpr const char* errors::message<sum> = "expected an operand";
-template <> inline constexpr const char* errors::message<negation> = "expected an operand";
-template <> inline constexpr const char* errors::message<conjunction> = "expected an operand";
-template <> inline constexpr const char* errors::message<disjunction> = "expected an operand";
 template <> inline constexpr const char* errors::message<kw_then> = "expected 'then' in 'if … then … else …'";
 template <> inline constexpr const char* errors::message<kw_else> = "expected 'else' in 'if … then … else …'";
 template <> inline constexpr const char* errors::message<string_lit> = "expected a string in quotes: \"…\"";

@@ -1,11 +1,13 @@
 // The PEGTL grammar of the cost language (PEGTL 3.2), one rule per line.
 //
-// Owns: what text is a well-formed .cost file, REPL line or expression. Commit points are
-// `expect<R>` rules: once the parser is inside a construct, failing R is a hard error whose
-// message comes from errors.hpp. Does not own: building the AST (parse.cpp) or meaning.
+// Owns: what text is a well-formed .cost file, REPL line or expression (the expressions
+// themselves: expression.hpp). Commit points are `expect<R>` rules: once the parser is
+// inside a construct, failing R is a hard error whose message comes from errors.hpp.
+// Does not own: building the AST (the actions of parse.cpp) or meaning.
 #pragma once
 
 #include <tao/pegtl.hpp>
+#include <tao/pegtl/contrib/analyze_traits.hpp>
 
 namespace costi::grammar {
 
@@ -16,12 +18,48 @@ using namespace tao::pegtl;  // NOLINT(google-build-using-namespace): rule vocab
 template <typename R> struct expect : must<R> {};
 
 // ---- lexical ----
+// The hot tokens (blanks and comments, names, strings) are written as PEGTL rules, which
+// say what they match and what analyze() checks, and matched by a plain loop: a third of
+// the library's bytes are comments, and a rule per character was the largest cost of parsing.
 struct comment : seq<one<'#'>, until<eolf>> {};
 struct blank : sor<space, comment> {};
-struct ws : star<blank> {};
+struct ws : star<blank> {
+    template <apply_mode, rewind_mode, template <typename...> class, template <typename...> class, typename ParseInput,
+              typename... States>
+    static bool match(ParseInput& in, States&&... /*unused*/) {
+        const char* p = in.current();
+        const char* end = in.end();
+        while (p != end) {
+            char c = *p;
+            if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f') {
+                ++p;
+            } else if (c == '#') {
+                while (p != end && *p != '\n') ++p;
+                if (p != end) ++p;
+            } else {
+                break;
+            }
+        }
+        in.bump(static_cast<std::size_t>(p - in.current()));
+        return true;
+    }
+};
 struct ident_first : ranges<'a', 'z', 'A', 'Z', '_'> {};
 struct ident_other : ranges<'a', 'z', 'A', 'Z', '0', '9', '_'> {};
-struct identifier : seq<ident_first, star<ident_other>> {};
+struct identifier : seq<ident_first, star<ident_other>> {
+    template <apply_mode, rewind_mode, template <typename...> class, template <typename...> class, typename ParseInput,
+              typename... States>
+    static bool match(ParseInput& in, States&&... /*unused*/) {
+        auto first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+        const char* p = in.current();
+        const char* end = in.end();
+        if (p == end || !first(*p)) return false;
+        ++p;
+        while (p != end && (first(*p) || (*p >= '0' && *p <= '9'))) ++p;
+        in.bump(static_cast<std::size_t>(p - in.current()));
+        return true;
+    }
+};
 template <typename Str> struct key : seq<Str, not_at<ident_other>> {};
 
 struct kw_and : key<TAO_PEGTL_STRING("and")> {};
@@ -59,16 +97,20 @@ struct qname : seq<identifier, star<one<'.'>, identifier>> {};
 // Config keys follow the JSON: objects by name, lists by index (weight_block_size.0).
 struct dotted_key : seq<identifier, star<one<'.'>, sor<identifier, plus<digit>>>> {};
 
-struct digits : seq<digit, star<opt<one<'_'>>, digit>> {};
-struct exponent : seq<one<'e', 'E'>, opt<one<'+', '-'>>, expect<digits>> {};
-struct number : seq<digits, opt<one<'.'>, digits>, opt<exponent>, not_at<ident_first>> {};
-
 struct escaped_char : one<'"', '\\', 'n', 't'> {};
 struct escape : seq<one<'\\'>, expect<escaped_char>> {};
 struct string_char : sor<escape, not_one<'"', '\n', '\\'>> {};
 struct string_body : star<string_char> {};
 struct string_close : one<'"'> {};
-struct string_lit : seq<one<'"'>, string_body, expect<string_close>> {};
+// Matched (and unescaped) by the state's string_literal(), which raises the messages of
+// escaped_char and string_close where this rule would.
+struct string_lit : seq<one<'"'>, string_body, expect<string_close>> {
+    template <apply_mode, rewind_mode, template <typename...> class, template <typename...> class, typename ParseInput,
+              typename State>
+    static bool match(ParseInput& in, State& st) {
+        return st.string_literal(in);
+    }
+};
 
 struct sep : one<';', ','> {};
 struct equals : seq<one<'='>, not_at<one<'='>>> {};
@@ -78,60 +120,27 @@ struct open_brace : one<'{'> {};
 struct close_brace : one<'}'> {};
 
 // ---- expressions ----
-struct expr;
-struct binding : seq<name, ws, expect<equals>, ws, expect<expr>> {};
-struct binding_list : seq<open_paren, ws, opt<binding, star<ws, sep, ws, binding>, opt<ws, sep>>, ws, expect<close_paren>> {};
-struct braced_qname : seq<one<'{'>, ws, expect<qname>, ws, expect<close_brace>> {};
-struct call : seq<one<'$'>, sor<braced_qname, expect<qname>>, opt<ws, binding_list>> {};
+// Expressions, kernel calls and binding lists are parsed by hand (expression.hpp holds
+// their grammar): these rules hand the input to the state's parser and succeed when it read
+// one, consuming nothing otherwise. `sum` is an expression without comparisons and logic
+// (the bounds of a runtime domain).
+template <typename Tag> struct handwritten {
+    using rule_t = handwritten;
+    using subs_t = empty_list;
+    template <apply_mode, rewind_mode, template <typename...> class, template <typename...> class, typename ParseInput,
+              typename State>
+    static bool match(ParseInput& in, State& st) {
+        return st.template parse<Tag>(in);
+    }
+};
+struct expr : handwritten<expr> {};
+struct sum : handwritten<sum> {};
+struct call : handwritten<call> {};
+struct binding_list : handwritten<binding_list> {};
 
-struct config_ref : seq<kw_config, one<'.'>, expect<dotted_key>> {};
-// `hw.mem_bw`: a property of the selected hardware. Without the dot, `hw` is an ordinary name.
+// Tokens read by the expression parser, named for their messages (errors.hpp).
+struct digits : seq<digit, star<opt<one<'_'>>, digit>> {};
 struct property_name : identifier {};
-struct hw_ref : seq<key<TAO_PEGTL_STRING("hw")>, one<'.'>, expect<property_name>> {};
-struct fn_name : sor<key<TAO_PEGTL_STRING("min")>, key<TAO_PEGTL_STRING("max")>, key<TAO_PEGTL_STRING("floor")>,
-                     key<TAO_PEGTL_STRING("ceil")>, key<TAO_PEGTL_STRING("abs")>> {};
-struct fn_args : seq<open_paren, ws, expect<expr>, star<ws, sep, ws, expect<expr>>, ws, expect<close_paren>> {};
-struct fn_call : seq<fn_name, ws, at<open_paren>, fn_args> {};
-struct paren : seq<open_paren, ws, expect<expr>, ws, expect<close_paren>> {};
-struct lit_true : kw_true {};
-struct lit_false : kw_false {};
-struct primary : sor<number, string_lit, lit_true, lit_false, config_ref, hw_ref, fn_call, call, paren, name> {};
-
-struct unary;
-struct op_pow : one<'^'> {};
-struct power : seq<primary, opt<ws, op_pow, ws, expect<unary>>> {};
-struct op_neg : one<'-'> {};
-struct op_pos : one<'+'> {};
-struct unary : sor<seq<sor<op_neg, op_pos>, ws, expect<unary>>, power> {};
-struct op_floor_div : string<'/', '/'> {};
-struct op_mul : one<'*'> {};
-struct op_div : one<'/'> {};
-struct op_mod : one<'%'> {};
-struct mul_op : sor<op_floor_div, op_mul, op_div, op_mod> {};
-struct product : seq<unary, star<ws, mul_op, ws, expect<unary>>> {};
-struct op_add : one<'+'> {};
-struct op_sub : one<'-'> {};
-struct add_op : sor<op_add, op_sub> {};
-struct sum : seq<product, star<ws, add_op, ws, expect<product>>> {};
-struct op_eq : string<'=', '='> {};
-struct op_ne : string<'!', '='> {};
-struct op_le : string<'<', '='> {};
-struct op_ge : string<'>', '='> {};
-struct op_lt : one<'<'> {};
-struct op_gt : one<'>'> {};
-struct cmp_op : sor<op_eq, op_ne, op_le, op_ge, op_lt, op_gt> {};
-struct comparison : seq<sum, opt<ws, cmp_op, ws, expect<sum>>> {};
-struct negation;
-struct op_not : kw_not {};
-struct negation : sor<seq<op_not, ws, expect<negation>>, comparison> {};
-struct op_and : kw_and {};
-struct conjunction : seq<negation, star<ws, op_and, ws, expect<negation>>> {};
-struct op_or : kw_or {};
-struct disjunction : seq<conjunction, star<ws, op_or, ws, expect<conjunction>>> {};
-struct op_default : string<'?', '?'> {};
-struct defaulted : seq<disjunction, star<ws, op_default, ws, expect<disjunction>>> {};
-struct conditional : seq<kw_if, ws, expect<expr>, ws, expect<kw_then>, ws, expect<expr>, ws, expect<kw_else>, ws, expect<expr>> {};
-struct expr : sor<conditional, defaulted> {};
 
 // ---- kernel bodies ----
 struct source_stmt : seq<kw_source, ws, expect<string_lit>> {};
@@ -141,14 +150,17 @@ struct let_stmt : seq<kw_let, ws, expect<name>, ws, expect<equals>, ws, expect<e
 struct count : seq<kw_repeat, ws, expect<expr>> {};
 struct with_clause : seq<kw_with, ws, expect<binding_list>> {};
 struct child_call : seq<opt<count, ws>, expect<call>, opt<ws, with_clause>> {};
-struct child_stmt : seq<name, ws, one<':'>, ws, expect<child_call>> {};
-struct assign_stmt : seq<name, ws, equals, ws, expect<expr>> {};
-struct stmt : sor<sep, source_stmt, doc_stmt, require_stmt, let_stmt, child_stmt, assign_stmt> {};
+// `label: $Kernel(…)` or `METRIC = expr`: one name, then what follows it decides.
+struct child_tail : seq<one<':'>, ws, expect<child_call>> {};
+struct assign_tail : seq<equals, ws, expect<expr>> {};
+struct labelled_stmt : seq<name, ws, sor<child_tail, assign_tail>> {};
+struct stmt : sor<sep, source_stmt, doc_stmt, require_stmt, let_stmt, labelled_stmt> {};
 struct param : seq<name, opt<ws, equals, ws, expect<expr>>> {};
 struct param_list : seq<open_paren, ws, opt<param, star<ws, sep, ws, param>, opt<ws, sep>>, ws, expect<close_paren>> {};
 struct kernel_end : one<'}'> {};
 struct kernel_body : seq<expect<open_brace>, ws, star<stmt, ws>, expect<kernel_end>> {};
-struct kernel_decl : seq<kw_kernel, ws, expect<qname>, ws, opt<param_list, ws>, kernel_body> {};
+struct kernel_name : qname {};
+struct kernel_decl : seq<kw_kernel, ws, expect<kernel_name>, ws, opt<param_list, ws>, kernel_body> {};
 
 // ---- other declarations ----
 struct import_decl : seq<kw_import, ws, expect<string_lit>> {};
@@ -209,12 +221,13 @@ struct engine_decl : seq<kw_engine, ws, expect<name>, ws, opt<string_lit, ws>, e
 struct item : sor<sep, import_decl, metric_decl, runtime_decl, kernel_decl, alias_decl, model_decl, property_decl,
                   hardware_decl, every_decl, engine_decl> {};
 struct file : seq<ws, star<item, ws>, expect<eof>> {};
-// One declaration and the blanks after it: parse.cpp parses a file item by item with this
-// (the same language as `file`), so the parse tree of one declaration is alive at a time.
-struct file_step : seq<sor<item, expect<eof>>, ws> {};
 
 // A single expression and nothing else (command-line values, REPL expressions).
 struct end_of_expr : eof {};
 struct expr_only : seq<ws, expect<expr>, ws, expect<end_of_expr>> {};
 
 }  // namespace costi::grammar
+
+// analyze(): a hand-written rule consumes input whenever it succeeds.
+template <typename Name, typename Tag>
+struct tao::pegtl::analyze_traits<Name, costi::grammar::handwritten<Tag>> : analyze_any_traits<> {};

@@ -2,6 +2,7 @@
 #include "interpreter/loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -49,6 +50,46 @@ std::vector<fs::path> search_path() {
     }
     for (auto& d : library_dirs()) dirs.push_back(d);
     return dirs;
+}
+
+std::vector<fs::path> library_kernel_files() {
+    for (const auto& dir : library_dirs()) {
+        std::vector<fs::path> files;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(dir / "kernels", ec)) {
+            if (entry.path().extension() == ".cost") files.push_back(entry.path());
+        }
+        std::sort(files.begin(), files.end());
+        if (!files.empty()) return files;
+    }
+    return {};
+}
+
+std::optional<fs::path> library_file_declaring(const std::string& class_name) {
+    if (class_name.empty()) return std::nullopt;
+    for (const auto& f : library_kernel_files()) {
+        std::string text;
+        try {
+            text = read_text_file(f.string(), max_file_bytes, {}, f.string(), "a .cost file");
+        } catch (const CostiError&) {
+            continue;  // the full load reports it
+        }
+        // Each line that starts with `kernel transformers.` declares a kernel of that name.
+        static const std::string decl = "kernel transformers.";
+        for (std::size_t at = text.rfind(decl, 0) == 0 ? 0 : text.find("\n" + decl); at != std::string::npos;
+             at = text.find("\n" + decl, at + 1)) {
+            std::size_t begin = text[at] == '\n' ? at + 8 : at + 7;
+            std::size_t end = begin;
+            while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) != 0 || text[end] == '_' ||
+                                         text[end] == '.'))
+                ++end;
+            std::size_t dot = text.rfind('.', end);
+            if (dot != std::string::npos && dot >= begin && text.compare(dot + 1, end - dot - 1, class_name) == 0 &&
+                end - dot - 1 == class_name.size())
+                return f;
+        }
+    }
+    return std::nullopt;
 }
 
 static std::string read_file(const fs::path& p, const Span& site, const std::string& display) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +21,16 @@ std::vector<std::filesystem::path> library_dirs();
 
 // COSTI_PATH entries, then the library folders.
 std::vector<std::filesystem::path> search_path();
+
+// The kernels/*.cost files of the built-in library (of the first library folder that has
+// any), sorted: what `--config` and the REPL load as "the library".
+std::vector<std::filesystem::path> library_kernel_files();
+
+// The library's index of model classes: the kernels/*.cost file that declares a kernel
+// `transformers.….CLASS_NAME` (architectures[0] of a config.json), found by reading the
+// files' declarations (`kernel NAME` at the start of a line), not from a list kept by hand.
+// Nothing when no file does; the caller then loads the whole library.
+std::optional<std::filesystem::path> library_file_declaring(const std::string& class_name);
 
 class Loader {
 public:

@@ -63,18 +63,13 @@ void Session::load_text(const std::string& name, std::string text) {
     recheck(before);
 }
 
-void Session::load_library() {
+void Session::load_library(const std::string& architecture) {
     std::size_t before = loader_.modules().size();
     try {
-        for (const auto& dir : library_dirs()) {
-            std::vector<fs::path> files;
-            std::error_code ec;
-            for (const auto& entry : fs::directory_iterator(dir / "kernels", ec)) {
-                if (entry.path().extension() == ".cost") files.push_back(entry.path());
-            }
-            std::sort(files.begin(), files.end());
-            for (const auto& f : files) loader_.load_file(f.string());
-            if (!files.empty()) break;  // the first library folder that has kernels
+        if (auto file = library_file_declaring(architecture)) {
+            loader_.load_file(file->string());
+        } else {
+            for (const auto& f : library_kernel_files()) loader_.load_file(f.string());
         }
     } catch (...) {
         loader_.truncate(before);

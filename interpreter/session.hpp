@@ -44,8 +44,10 @@ public:
     void load_file(const std::string& path);
     // Loads text as a new module (REPL definitions); on error the session is unchanged.
     void load_text(const std::string& name, std::string text);
-    // Loads every kernels/*.cost of the built-in library (for --config and the REPL).
-    void load_library();
+    // Loads every kernels/*.cost of the built-in library (for --config and the REPL); given
+    // the class name of a config.json's architectures[0], only the file that declares it
+    // (and its imports), when the library's index finds one.
+    void load_library(const std::string& architecture = "");
 
     const Program& program() const { return *program_; }
     Program& program() { return *program_; }

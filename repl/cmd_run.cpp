@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "interpreter/config_json.hpp"
 #include "interpreter/domain.hpp"
 #include "interpreter/session.hpp"
 #include "interpreter/suggest.hpp"
@@ -208,7 +209,16 @@ void load(RunState& st, const std::string& file) {
             return;
         }
         if (!st.config_json.empty()) {
-            st.session->load_library();
+            // Only the library file that models architectures[0]; a config.json that cannot be
+            // read loads the whole library, and the run reports its error as before.
+            std::string architecture;
+            try {
+                for (const auto& [key, value] : interp::read_config_json(st.config_json, {}))
+                    if (key == "architectures.0" && value.is_string()) architecture = value.str;
+            } catch (const CostiError&) {
+                architecture.clear();
+            }
+            st.session->load_library(architecture);
             return;
         }
     } catch (const CostiError& e) {

@@ -1,11 +1,70 @@
 // Compact, grouped and percentage renderings of exact numbers; UTF-8 repair.
 #include "repl/human.hpp"
 
+#include <cstdint>
+#include <optional>
+
 namespace costi::report {
 
 using interp::Number;
 
 namespace {
+
+__extension__ using Wide = unsigned __int128;  // GCC and Clang: 128-bit integers for the fast path
+
+// |a| * 10^decimals / b rounded half away from zero, written with `decimals` places and the
+// sign of a (no sign when it rounds to 0): what Number::divide(a, b)->to_fixed(decimals)
+// prints, for 0 < b and |a| below 2^63, in integers. A table prints hundreds of these.
+std::string fixed_quotient(std::int64_t a, std::uint64_t b, int decimals) {
+    Wide mag = a < 0 ? Wide(0) - Wide(static_cast<std::uint64_t>(a)) : Wide(static_cast<std::uint64_t>(a));
+    mag &= ~std::uint64_t{0};  // |a| of int64 fits 64 bits (INT64_MIN included)
+    for (int i = 0; i < decimals; ++i) mag *= 10;
+    Wide whole = (2 * mag + b) / (2 * Wide(b));
+    std::string digits;
+    for (Wide w = whole; w != 0 || digits.empty(); w /= 10) digits.push_back(static_cast<char>('0' + int(w % 10)));
+    while (digits.size() <= static_cast<std::size_t>(decimals) && decimals > 0) digits.push_back('0');
+    std::string out;
+    if (a < 0 && whole != 0) out.push_back('-');
+    for (std::size_t i = digits.size(); i-- > 0;) {
+        out.push_back(digits[i]);
+        if (decimals > 0 && i == static_cast<std::size_t>(decimals)) out.push_back('.');
+    }
+    return out;
+}
+
+// compact() of an integer below 2^63 in SI or count style, without rational arithmetic;
+// nothing above the largest prefix (scientific notation is left to the general path).
+std::optional<std::string> compact_small(std::int64_t v, const std::string& unit, Style style) {
+    static const char* si[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
+    static const char* count[] = {"", "K", "M", "B", "T"};
+    const char* const* prefixes = style == Style::si ? si : count;
+    const int last = style == Style::si ? 8 : 4;
+    std::uint64_t mag = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+    std::uint64_t scale = 1;
+    int p = 0;
+    while (p < last && mag / 1000 >= scale) {
+        scale *= 1000;
+        ++p;
+    }
+    if (p == last && mag / 1000 >= scale) return std::nullopt;
+    // 999,999 rounds to 1000 K at 4 digits: move up a prefix instead (counts stop at T).
+    if (p < last && fixed_quotient(static_cast<std::int64_t>(mag), scale, 1) == "1000.0") {
+        scale *= 1000;
+        ++p;
+    }
+    std::uint64_t whole = mag / scale;
+    int decimals = whole >= 100 ? 1 : (whole >= 10 ? 2 : 3);
+    if (p == 0) decimals = 0;
+    std::string s = fixed_quotient(v, scale, decimals);
+    if (decimals > 0) {
+        while (s.back() == '0') s.pop_back();
+        if (s.back() == '.') s.pop_back();
+    }
+    std::string suffix = std::string(prefixes[p]) + unit;
+    if (suffix.empty()) return s;
+    if (style == Style::count && unit.empty()) return s + suffix;
+    return s + " " + suffix;
+}
 
 // Above the largest prefix, scientific notation: 1.05e32.
 std::string scientific(const Number& n, const std::string& unit) {
@@ -49,6 +108,9 @@ std::string duration(const Number& n, const std::string& unit) {
 
 std::string compact(const Number& n, const std::string& unit, Style style) {
     if (style == Style::time) return duration(n, unit);
+    if (auto v = n.to_int64(); v && *v != INT64_MIN) {
+        if (auto s = compact_small(*v, unit, style)) return *s;
+    }
     static const char* si[] = {"", "K", "M", "G", "T", "P", "E", "Z", "Y"};
     static const char* count[] = {"", "K", "M", "B", "T"};
     const char* const* prefixes = style == Style::si ? si : count;
@@ -103,6 +165,13 @@ std::string grouped(const Number& n) {
 
 std::string percent(const Number& part, const Number& whole) {
     if (whole.is_zero()) return "-";
+    auto p = part.to_int64();
+    auto w = whole.to_int64();
+    if (p && w && *p != INT64_MIN && *w != INT64_MIN && *p <= INT64_MAX / 100 && *p >= -(INT64_MAX / 100)) {
+        // part * 100 / whole, its sign on the numerator.
+        std::int64_t num = (*w < 0 ? -*p : *p) * 100;
+        return fixed_quotient(num, static_cast<std::uint64_t>(*w < 0 ? -*w : *w), 1) + "%";
+    }
     Number ratio = *Number::divide(part * Number(100), whole);
     return ratio.to_fixed(1) + "%";
 }

@@ -62,12 +62,76 @@ std::string first_code(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST(Limits, LongChainsOfOperatorsAreRefusedNotCrashed) {
-    // A chain of n terms nests n levels: 1000 is the limit (ast::max_expr_height).
+TEST(Limits, LongChainsOfOperatorsParseCheckAndEvaluate) {
+    // A chain is a loop in the parser and, past 32 operands, a balanced tree in the AST
+    // (grammar/expression.hpp): the 16k-term sum, and far beyond, just add up.
     EXPECT_EQ(total(sum_of_ones(1000)), "1000");
-    EXPECT_EQ(total(sum_of_ones(1001)).substr(0, 11), "error E0001");
-    // Far beyond the limit (the 16k-term crash): still an error, not SIGSEGV.
-    EXPECT_EQ(total(sum_of_ones(50000)).substr(0, 11), "error E0001");
+    EXPECT_EQ(total(sum_of_ones(16000)), "16000");
+    EXPECT_EQ(total(sum_of_ones(200000)), "200000");
+    // Differences regroup with their signs: 1 - 1 - … (n terms) is 2 - n; 1 - 1 + 1 - 1 … is 0 or 1.
+    std::string minus = "kernel K { flops = 1";
+    std::string alternating = "kernel K { flops = 1";
+    for (int i = 1; i < 50000; ++i) {
+        minus += " - 1";
+        alternating += i % 2 == 1 ? " - 1" : " + 1";
+    }
+    EXPECT_EQ(total(minus + " }\nmodel m = $K\n"), "-49998");
+    EXPECT_EQ(total(alternating + " }\nmodel m = $K\n"), "0");
+    // Products: each run of '*' or '/' is one balanced product. 2 * 3 * … / 3 / … is 2,
+    // exactly; alternating ones nest one level per run (the limit below).
+    std::string product = "kernel K { flops = 2";
+    for (int i = 0; i < 40000; ++i) product += i < 20000 ? " * 3" : " / 3";
+    EXPECT_EQ(total(product + " }\nmodel m = $K\n"), "2");
+    // Division by zero exactly where the chain as written divides by zero: 1 / 2 * 0 * 5 …
+    // is 0 (it multiplies by zero), 1 * 5 * … / 0 is an error.
+    std::string times_zero = "kernel K { flops = 1 / 2 * 0";
+    std::string by_zero = "kernel K { flops = 1";
+    for (int i = 0; i < 100; ++i) {
+        times_zero += " * 5";
+        by_zero += " * 5";
+    }
+    EXPECT_EQ(total(times_zero + " }\nmodel m = $K\n"), "0");
+    EXPECT_EQ(total(by_zero + " / 0 / 7 }\nmodel m = $K\n").substr(0, 11), "error E0201");
+    // Logic: 1 and 1 and … and 0 is false; 0 or … or 1 is true.
+    std::string all = "kernel K { flops = 1";
+    std::string any = "kernel K { flops = 0";
+    for (int i = 0; i < 5000; ++i) {
+        all += " and 1";
+        any += " or 0";
+    }
+    EXPECT_EQ(total(all + " and 0 }\nmodel m = $K\n"), "0");
+    EXPECT_EQ(total(any + " or 1 }\nmodel m = $K\n"), "1");
+    // The AST of a 16k-term sum is about log2(16000) = 14 levels deep.
+    costi::interp::SourceFile f("<e>", sum_of_ones(16000).substr(19, sum_of_ones(16000).find(" }") - 19));
+    EXPECT_LE(costi::grammar::parse_expression(f)->height, 16u);
+}
+
+TEST(Limits, NestingIsRefusedNotCrashed) {
+    // `//` and `%` do not regroup, nor do alternations of '*' and '/': such a chain nests
+    // one level per operator (per run), 1000 at most.
+    std::string floor_div = "kernel K { flops = 1";
+    std::string alternating = "kernel K { flops = 1";
+    for (int i = 1; i < 1000; ++i) {
+        floor_div += " // 1";
+        alternating += i % 2 == 1 ? " * 3" : " / 3";
+    }
+    EXPECT_EQ(total(floor_div + " }\nmodel m = $K\n"), "1");
+    EXPECT_EQ(total(floor_div + " // 1 }\nmodel m = $K\n").substr(0, 11), "error E0001");
+    EXPECT_EQ(total(alternating + " }\nmodel m = $K\n"), "3");
+    EXPECT_EQ(total(alternating + " / 3 * 3 }\nmodel m = $K\n").substr(0, 11), "error E0001");
+    // Parentheses, prefix operators and powers nest in the parser: 256 levels at most.
+    auto nested = [](int n) {
+        return "kernel K { flops = " + std::string(static_cast<std::size_t>(n), '(') + "1" +
+               std::string(static_cast<std::size_t>(n), ')') + " }\nmodel m = $K\n";
+    };
+    EXPECT_EQ(total(nested(255)), "1");
+    EXPECT_EQ(total(nested(257)).substr(0, 11), "error E0001");
+    EXPECT_EQ(total(nested(1000000)).substr(0, 11), "error E0001");
+    std::string powers = "kernel K { flops = 1";
+    for (int i = 0; i < 100000; ++i) powers += " ^ 1";
+    EXPECT_EQ(total(powers + " }\nmodel m = $K\n").substr(0, 11), "error E0001");
+    EXPECT_EQ(total("kernel K { flops = " + std::string(100000, '-') + "1 }\nmodel m = $K\n").substr(0, 11),
+              "error E0001");
 }
 
 TEST(Limits, DeepCallChainsAreRefusedByTheChecker) {

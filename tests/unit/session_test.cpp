@@ -85,3 +85,22 @@ TEST(Session, UnknownModelSuggestsOne) {
         EXPECT_EQ(e.diagnostics().front().hint, "did you mean 'm'?");
     }
 }
+
+TEST(Session, TheLibraryIndexFindsTheFileOfAnArchitecture) {
+    // Read from the kernel declarations of kernels/*.cost, not from a list.
+    auto llama = costi::interp::library_file_declaring("LlamaForCausalLM");
+    ASSERT_TRUE(llama.has_value());
+    EXPECT_EQ(llama->filename().string(), "llama.cost");
+    EXPECT_EQ(costi::interp::library_file_declaring("MixtralForCausalLM")->filename().string(), "mixtral.cost");
+    EXPECT_FALSE(costi::interp::library_file_declaring("NoSuchForCausalLM").has_value());
+    EXPECT_FALSE(costi::interp::library_file_declaring("").has_value());
+    // Loading by architecture loads that file and its imports, not the other families.
+    costi::interp::Session s;
+    s.load_library("LlamaForCausalLM");
+    EXPECT_NE(s.program().find_kernel("transformers.models.llama.modeling_llama.LlamaForCausalLM"), nullptr);
+    EXPECT_EQ(s.program().find_kernel("transformers.models.mixtral.modeling_mixtral.MixtralForCausalLM"), nullptr);
+    // An unknown one loads the whole library (the run then names the known architectures).
+    costi::interp::Session all;
+    all.load_library("NoSuchForCausalLM");
+    EXPECT_NE(all.program().find_kernel("transformers.models.mixtral.modeling_mixtral.MixtralForCausalLM"), nullptr);
+}
