@@ -4,6 +4,9 @@
 // with the interpreter (the reference) at every point, errors included.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+
 #include "interpreter/compile/fast_eval.hpp"
 #include "interpreter/session.hpp"
 
@@ -339,6 +342,69 @@ model m = $M {}
     EXPECT_EQ(blocks.children[1].count, c(2));
     EXPECT_TRUE(blocks.children[1].children.empty());
     EXPECT_EQ(form.total(f.metric("flops")), c(9) * s);
+}
+
+}  // namespace
+
+namespace {
+
+// tests/golden/formula_llama.expected holds `costi formula llama-3-8b --free batch_size
+// --seq_len 4096`: each total "name = A·batch_size + B". Read back here, each formula is
+// evaluated at several batch sizes and must equal the interpreter's total there.
+TEST(Compile, FormulaGoldenOfAShippedModel) {
+    std::ifstream in(std::string(COSTI_TEST_DIR) + "/golden/formula_llama.expected");
+    ASSERT_TRUE(in.good());
+    std::string line;
+    bool totals = false;
+    std::vector<std::pair<std::string, std::string>> formulas;
+    while (std::getline(in, line)) {
+        if (line == "totals") {
+            totals = true;
+            continue;
+        }
+        if (totals && line.rfind("  ", 0) != 0) break;
+        if (totals) {
+            auto eq = line.find(" = ");
+            formulas.emplace_back(line.substr(2, eq - 2), line.substr(eq + 3));
+        }
+    }
+    ASSERT_EQ(formulas.size(), 5u);
+    // "57,328,926,976·batch_size + 15,009,849,344" at batch_size = b.
+    auto evaluate = [](std::string text, const Number& b) {
+        Number sum(0);
+        int sign = 1;
+        std::size_t start = 0;
+        while (start < text.size()) {
+            std::size_t end = text.find(' ', start);
+            std::string term = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+            start = end == std::string::npos ? text.size() : end + 1;
+            if (term == "+" || term == "-") {
+                sign = term == "+" ? 1 : -1;
+                continue;
+            }
+            Number value(1);
+            std::size_t dot = term.find("·batch_size");
+            bool has_b = dot != std::string::npos || term == "batch_size";
+            std::string digits = term == "batch_size" ? "1" : term.substr(0, dot);
+            digits.erase(std::remove(digits.begin(), digits.end(), ','), digits.end());
+            value = *Number::parse(digits);
+            sum += Number(sign) * value * (has_b ? b : Number(1));
+        }
+        return sum;
+    };
+    Session s;
+    s.load_file(std::string(COSTI_TEST_DIR) + "/../models/llama-3-8b.cost");
+    const Model& m = s.pick_model("");
+    for (const Number& b : {Number(1), Number(3), Number(1000), Number(std::int64_t{1} << 40), *Number::parse("1e20")}) {
+        Overrides o;
+        o.runtime.emplace_back("seq_len", Value::of(4096));
+        o.runtime.emplace_back("batch_size", Value::of(b));
+        CostNode root = s.totals(m, o);
+        for (const auto& [name, text] : formulas) {
+            auto metric = *s.program().find_metric(name);
+            EXPECT_EQ(evaluate(text, b).to_string(), (root.count * root.cost[metric]).to_string()) << name << " at " << b.to_string();
+        }
+    }
 }
 
 }  // namespace
