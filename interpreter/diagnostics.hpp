@@ -51,7 +51,8 @@ inline constexpr const char* interrupted = "E0208";    // Ctrl-C during an evalu
 inline constexpr const char* bad_domain = "E0209";     // a runtime value outside its variable's domain
 inline constexpr const char* too_large = "E0210";      // a number or an evaluation beyond the limits
 inline constexpr const char* absent_hardware = "E0211";  // hw.PROPERTY with no hardware selected, or one that lacks it
-inline constexpr const char* unmodelled_layout = "E0212";  // a parallel degree the model's execution does not model
+inline constexpr const char* not_compilable = "E0212";   // what the compile stage cannot express in closed form
+inline constexpr const char* unmodelled_layout = "E0213";  // a parallel degree the model's execution does not model
 inline constexpr const char* bad_json = "E0301";       // config.json problems
 }  // namespace code
 

@@ -188,6 +188,27 @@ Number Number::ceil() const {
     return NumberAccess::make(mpq_class(z));
 }
 
+Number Number::denominator() const {
+    if (big_ == nullptr) return Number(1);
+    return NumberAccess::make(mpq_class(mpz_class(mpq_denref(big_))));
+}
+
+Number Number::lcm(const Number& a, const Number& b) {
+    if (a.big_ == nullptr && b.big_ == nullptr && a.small_ > 0 && b.small_ > 0) {
+        std::int64_t x = a.small_, y = b.small_;
+        while (y != 0) {
+            std::int64_t t = x % y;
+            x = y;
+            y = t;
+        }
+        std::int64_t r = 0;
+        if (!__builtin_mul_overflow(a.small_ / x, b.small_, &r)) return Number(r);
+    }
+    mpz_class r;
+    mpz_lcm(r.get_mpz_t(), NumberAccess::get(a).get_num_mpz_t(), NumberAccess::get(b).get_num_mpz_t());
+    return NumberAccess::make(mpq_class(r));
+}
+
 std::strong_ordering operator<=>(const Number& a, const Number& b) {
     if (a.big_ == nullptr && b.big_ == nullptr) return a.small_ <=> b.small_;
     int c = cmp(NumberAccess::get(a), NumberAccess::get(b));

@@ -60,6 +60,10 @@ public:
     Number floor() const;
     Number ceil() const;
     Number abs() const { return sign() < 0 ? -*this : *this; }
+    // The denominator of the canonical fraction (1 for integers).
+    Number denominator() const;
+    // The least common multiple of two positive integers.
+    static Number lcm(const Number& a, const Number& b);
 
     friend std::strong_ordering operator<=>(const Number& a, const Number& b);
     friend bool operator==(const Number& a, const Number& b) { return (a <=> b) == 0; }

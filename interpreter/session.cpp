@@ -317,6 +317,22 @@ CostNode Session::totals_with(Evaluator& ev, const Model& model) const {
     }
 }
 
+Compiled Session::compile(const Model& model, const Overrides& overrides, std::vector<std::uint32_t> free,
+                          int keep_depth) const {
+    Environment env = environment(model, overrides);
+    CompileRequest request;
+    request.entry = entry_of(model, env);
+    request.free = free.empty() ? request.entry.kernel->reads : std::move(free);
+    std::vector<std::uint32_t> given;
+    for (const auto& [name, v] : overrides.runtime) given.push_back(*program_->find_runtime(name));
+    request.sources = runtime_sources(*program_, model, given);
+    request.env = std::move(env);
+    request.keep_depth = keep_depth;
+    request.model = ChainFrame{"model " + model.name, model.name_span};
+    request.limits = limits_;
+    return interp::compile(*program_, std::move(request));
+}
+
 void Session::check_config_key(const Model* model, const std::string& key) const {
     if (program_->config_id.count(key) != 0) return;
     std::vector<std::string> known = program_->config_keys;

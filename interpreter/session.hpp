@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "interpreter/compile/compile.hpp"
 #include "interpreter/config_json.hpp"
 #include "interpreter/evaluator.hpp"
 #include "interpreter/loader.hpp"
@@ -104,6 +105,12 @@ public:
     void check_config_key(const Model* model, const std::string& key) const;
     // Like run(), keeping only the root's cost (no tree): for sweeps and totals.
     CostNode totals(const Model& model, const Overrides& overrides) const;
+
+    // Compiles a model (compile/compile.hpp) with `free` runtime variables left free (empty:
+    // every one its entry kernel reads; a free variable's value in `overrides` is ignored),
+    // keeping `keep_depth` levels of calls below the model (-1: all). Throws CostiError.
+    Compiled compile(const Model& model, const Overrides& overrides, std::vector<std::uint32_t> free = {},
+                     int keep_depth = 0) const;
 
 private:
     void recheck(std::size_t modules_before);

@@ -20,6 +20,16 @@ _costi() {
 complete -o default -F _costi costi
 )SH";
 
+// The runtime variables whose flags `define` made (the group "Runtime variables"), for --free.
+std::vector<std::string> runtime_names(const CLI::App& app) {
+    std::vector<std::string> out;
+    for (const CLI::Option* o : app.get_options()) {
+        if (o->get_group() != "Runtime variables") continue;
+        for (const auto& n : o->get_lnames()) out.push_back(n);
+    }
+    return out;
+}
+
 // The words that may follow `costi WORDS…`, the last word being the one typed so far.
 std::vector<std::string> candidates(const std::vector<std::string>& words) {
     std::vector<std::string> out;
@@ -46,7 +56,9 @@ std::vector<std::string> candidates(const std::vector<std::string>& words) {
     if (!before.empty()) {
         const CLI::Option* o = app.get_option_no_throw(before.back());
         if (o != nullptr && o->get_expected_min() > 0) {
-            if (before.back() == "--format") out = {"table", "json"};
+            if (before.back() == "--format") out = command->name == std::string("formula") ? std::vector<std::string>{"text", "json"} : std::vector<std::string>{"table", "json"};
+            if (before.back() == "--free")
+                for (const auto& r : runtime_names(app)) out.push_back(r);
             if (before.back() == "--depth") out = {"all"};
             if (before.back() == "--hw")
                 for (const auto& f : library_hardware()) out.push_back(f.short_name);
@@ -57,7 +69,7 @@ std::vector<std::string> candidates(const std::vector<std::string>& words) {
     std::string name = command->name;
     if (name == "list") out = {"models", "kernels", "hardware"};
     if (name == "completion") out = {"bash"};
-    if (name == "run" || name == "repl") {
+    if (name == "run" || name == "formula" || name == "repl") {
         for (const auto& f : library_models()) {
             out.push_back(f.short_name);
             out.insert(out.end(), f.names.begin(), f.names.end());

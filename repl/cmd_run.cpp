@@ -13,6 +13,7 @@
 #include "repl/model_lookup.hpp"
 #include "repl/report.hpp"
 #include "repl/report_analysis.hpp"
+#include "repl/run_options.hpp"
 #include "interpreter/analysis.hpp"
 
 namespace costi::cli {
@@ -39,32 +40,6 @@ The JSON keeps every call unless --depth is given.
 exit status: 0 success, 1 error in the input, 2 misuse of the command line.
 )";
 
-// Everything the options hold; the runner reads it after parsing.
-struct RunState {
-    std::string file;
-    std::string config_json;
-    std::string model;
-    std::string depth;
-    bool all = false;
-    std::string metrics;
-    std::string format = "table";
-    bool exact = false;
-    std::vector<std::string> sets;
-    std::map<std::string, std::string> runtime;  // flag name -> text, for flags given
-    std::map<std::string, CLI::Option*> runtime_options;
-    std::string hw;        // --hw NAME
-    std::string prompt;    // --prompt P
-    std::string generate;  // --generate G
-    std::string hw_name;   // the hardware declaration --hw loaded
-    std::string engine;    // --engine NAME
-    std::optional<Misuse> hw_misuse;  // --hw named no hardware
-
-    std::string loaded_file;  // what define() found as FILE
-    ModelRef ref;
-    std::unique_ptr<interp::Session> session;  // the program FILE (or the library) makes
-    std::optional<CostiError> load_error;      // why it could not be loaded
-    std::unique_ptr<interp::Session> failed;   // keeps the sources load_error quotes
-};
 
 // --hw NAME: loads the hardware file (and with it stdlib/roofline.cost) into the session
 // before the flags are made, so the roofline's runtime variables are flags too.
@@ -167,16 +142,6 @@ Value config_value(const std::string& text) {
     return Value::of_string(text);
 }
 
-// --depth N|all: -1 for all.
-int parse_depth(const std::string& text) {
-    if (text == "all") return -1;
-    auto n = Number::parse(text);
-    auto v = n ? n->to_int64() : std::nullopt;
-    // Deeper than any tree a program can build (call depth is limited to 1000).
-    if (!v || *v < 0 || *v > 1000000)
-        throw Misuse{"option '--depth' takes a non-negative integer or 'all', got '" + text + "'", ""};
-    return static_cast<int>(*v);
-}
 
 std::vector<std::uint32_t> parse_metrics(const interp::Program& program, const std::string& text) {
     std::vector<std::string> names;
@@ -232,15 +197,7 @@ void load(RunState& st, const std::string& file) {
 }
 
 int run(RunState& st, CLI::App& app) {
-    reject_leftovers(app);
-    if (st.load_error) throw *st.load_error;
-    if (st.file.empty() && st.config_json.empty())
-        throw Misuse{"costi run needs a FILE or --config config.json", "costi list models shows the library's models"};
-    if (!st.file.empty() && !st.config_json.empty())
-        throw Misuse{"give either a FILE or --config, not both",
-                     "a model file can take its config with `config from \"x.json\"`"};
-    if (st.file != st.loaded_file) throw Misuse{"cannot tell which argument is FILE", "put FILE first: costi run FILE [options]"};
-    if (st.hw_misuse) throw *st.hw_misuse;
+    check_model_args(st, app, "run");
     bool is_request = !st.prompt.empty() || !st.generate.empty();
     if (is_request && st.hw.empty())
         throw Misuse{"--prompt and --generate need a device to time the request on", "add --hw NAME (costi list hardware)"};
@@ -256,44 +213,8 @@ int run(RunState& st, CLI::App& app) {
                      did_you_mean(st.format, {"table", "json"})};
     std::vector<std::uint32_t> metrics = st.metrics.empty() ? std::vector<std::uint32_t>{} : parse_metrics(program, st.metrics);
 
-    interp::Overrides overrides;
-    for (const auto& [name, text] : st.runtime) {
-        auto index = program.find_runtime(name);
-        auto n = Number::parse(text);
-        if (!n) throw Misuse{"option '--" + name + "' takes a number (42, 0.5, 9/16, 1e6), got '" + text + "'", ""};
-        Value v = Value::of(*n);
-        if (auto problem = interp::domain_problem(program, *index, v)) {
-            const std::string& doc = program.runtimes[*index].doc;
-            throw Misuse{"option '--" + name + "': " + *problem, doc.empty() ? "" : name + ": " + doc};
-        }
-        overrides.runtime.emplace_back(name, v);
-    }
-    for (const auto& kv : st.sets) {
-        auto eq = kv.find('=');
-        std::string key = eq == std::string::npos ? "" : kv.substr(0, eq);
-        if (key.rfind("config.", 0) == 0) key = key.substr(7);
-        if (key.empty()) throw Misuse{"option '--set' takes config.KEY=VALUE, got '" + kv + "'", ""};
-        overrides.config.emplace_back(key, config_value(kv.substr(eq + 1)));
-    }
-
-    std::string model_name = st.model;
-    if (!st.ref.model.empty()) {
-        if (!model_name.empty() && model_name != st.ref.model)
-            throw Misuse{"'" + st.file + "' names model '" + st.ref.model + "', --model names '" + model_name + "'", ""};
-        model_name = st.ref.model;
-    }
-    const interp::Model& model =
-        st.config_json.empty() ? session.pick_model(model_name) : session.model_from_config_json(st.config_json);
-    for (const auto& [key, value] : overrides.config) {
-        try {
-            session.check_config_key(&model, key);
-        } catch (const CostiError& e) {
-            const auto& d = e.diagnostics().front();
-            throw Misuse{"option '--set': " + d.message, d.hint};
-        }
-    }
-    overrides.hardware = st.hw_name;
-    overrides.engine = st.engine;
+    auto [model_ptr, overrides] = resolve_model(st);
+    const interp::Model& model = *model_ptr;
     interp::Environment env = session.environment(model, overrides);
     std::optional<interp::AnalysisIds> ids;
     if (env.hardware != nullptr) {
@@ -364,6 +285,110 @@ int run(RunState& st, CLI::App& app) {
 
 }  // namespace
 
+// --depth N|all: -1 for all.
+int parse_depth(const std::string& text) {
+    if (text == "all") return -1;
+    auto n = Number::parse(text);
+    auto v = n ? n->to_int64() : std::nullopt;
+    // Deeper than any tree a program can build (call depth is limited to 1000).
+    if (!v || *v < 0 || *v > 1000000)
+        throw Misuse{"option '--depth' takes a non-negative integer or 'all', got '" + text + "'", ""};
+    return static_cast<int>(*v);
+}
+
+void prepare(const std::shared_ptr<RunState>& st, CLI::App& app, const std::vector<std::string>& args) {
+    // Peek at the file the arguments name to generate a flag per runtime variable.
+    std::string config_json;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--config") config_json = args[i + 1];
+        if (args[i].rfind("--config=", 0) == 0) config_json = args[i].substr(9);
+    }
+    st->config_json = config_json;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--hw" && i + 1 < args.size()) st->hw = args[i + 1];
+        if (args[i].rfind("--hw=", 0) == 0) st->hw = args[i].substr(5);
+        if (args[i] == "--engine" && i + 1 < args.size()) st->engine = args[i + 1];
+        if (args[i].rfind("--engine=", 0) == 0) st->engine = args[i].substr(9);
+    }
+    load(*st, find_file(app, args));
+    load_hardware(*st);
+    load_engine(*st);
+    // With a device and no engine named, the analyses run interp::analysis_engine.
+    if (st->engine.empty() && !st->hw.empty() && !st->load_error && !st->hw_misuse) load_analysis_engine(*st->session);
+    st->config_json.clear();
+    for (const auto& r : st->session->program().runtimes) {
+        std::string flag = "--" + r.name;
+        if (app.get_option_no_throw(flag) != nullptr) continue;  // a fixed option takes precedence
+        std::string help = r.doc.empty() ? "" : r.doc + "; ";
+        help += r.domain.describe();
+        CLI::Option* o = app.add_option_function<std::string>(
+                               flag, [st, name = r.name](const std::string& v) { st->runtime[name] = v; },
+                               help)
+                             ->type_name("VALUE")
+                             ->group("Runtime variables")
+                             ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+        st->runtime_options[r.name] = o;
+    }
+}
+
+void check_model_args(RunState& st, CLI::App& app, const std::string& command) {
+    reject_leftovers(app);
+    if (st.load_error) throw *st.load_error;
+    if (st.file.empty() && st.config_json.empty())
+        throw Misuse{"costi " + command + " needs a FILE or --config config.json",
+                     "costi list models shows the library's models"};
+    if (!st.file.empty() && !st.config_json.empty())
+        throw Misuse{"give either a FILE or --config, not both",
+                     "a model file can take its config with `config from \"x.json\"`"};
+    if (st.file != st.loaded_file)
+        throw Misuse{"cannot tell which argument is FILE", "put FILE first: costi " + command + " FILE [options]"};
+    if (st.hw_misuse) throw *st.hw_misuse;
+}
+
+std::pair<const interp::Model*, interp::Overrides> resolve_model(RunState& st) {
+    interp::Session& session = *st.session;
+    const interp::Program& program = session.program();
+    interp::Overrides overrides;
+    for (const auto& [name, text] : st.runtime) {
+        auto index = program.find_runtime(name);
+        auto n = Number::parse(text);
+        if (!n) throw Misuse{"option '--" + name + "' takes a number (42, 0.5, 9/16, 1e6), got '" + text + "'", ""};
+        Value v = Value::of(*n);
+        if (auto problem = interp::domain_problem(program, *index, v)) {
+            const std::string& doc = program.runtimes[*index].doc;
+            throw Misuse{"option '--" + name + "': " + *problem, doc.empty() ? "" : name + ": " + doc};
+        }
+        overrides.runtime.emplace_back(name, v);
+    }
+    for (const auto& kv : st.sets) {
+        auto eq = kv.find('=');
+        std::string key = eq == std::string::npos ? "" : kv.substr(0, eq);
+        if (key.rfind("config.", 0) == 0) key = key.substr(7);
+        if (key.empty()) throw Misuse{"option '--set' takes config.KEY=VALUE, got '" + kv + "'", ""};
+        overrides.config.emplace_back(key, config_value(kv.substr(eq + 1)));
+    }
+
+    std::string model_name = st.model;
+    if (!st.ref.model.empty()) {
+        if (!model_name.empty() && model_name != st.ref.model)
+            throw Misuse{"'" + st.file + "' names model '" + st.ref.model + "', --model names '" + model_name + "'", ""};
+        model_name = st.ref.model;
+    }
+    const interp::Model& model =
+        st.config_json.empty() ? session.pick_model(model_name) : session.model_from_config_json(st.config_json);
+    for (const auto& [key, value] : overrides.config) {
+        try {
+            session.check_config_key(&model, key);
+        } catch (const CostiError& e) {
+            const auto& d = e.diagnostics().front();
+            throw Misuse{"option '--set': " + d.message, d.hint};
+        }
+    }
+    overrides.hardware = st.hw_name;
+    overrides.engine = st.engine;
+    return {&model, std::move(overrides)};
+}
+
 Command run_command() {
     return {"run", "evaluate a model and print its breakdown (table or JSON)",
             [](CLI::App& app, const std::vector<std::string>& args) -> std::function<int()> {
@@ -405,38 +430,7 @@ Command run_command() {
                 for (CLI::Option* o : app.get_options()) {
                     if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
                 }
-                // Peek at the file the arguments name to generate a flag per runtime variable.
-                std::string config_json;
-                for (std::size_t i = 0; i + 1 < args.size(); ++i) {
-                    if (args[i] == "--config") config_json = args[i + 1];
-                    if (args[i].rfind("--config=", 0) == 0) config_json = args[i].substr(9);
-                }
-                st->config_json = config_json;
-                for (std::size_t i = 0; i < args.size(); ++i) {
-                    if (args[i] == "--hw" && i + 1 < args.size()) st->hw = args[i + 1];
-                    if (args[i].rfind("--hw=", 0) == 0) st->hw = args[i].substr(5);
-                    if (args[i] == "--engine" && i + 1 < args.size()) st->engine = args[i + 1];
-                    if (args[i].rfind("--engine=", 0) == 0) st->engine = args[i].substr(9);
-                }
-                load(*st, find_file(app, args));
-                load_hardware(*st);
-                load_engine(*st);
-                if (st->engine.empty() && !st->hw.empty() && !st->load_error && !st->hw_misuse)
-                    load_analysis_engine(*st->session);
-                st->config_json.clear();
-                for (const auto& r : st->session->program().runtimes) {
-                    std::string flag = "--" + r.name;
-                    if (app.get_option_no_throw(flag) != nullptr) continue;  // a fixed option takes precedence
-                    std::string help = r.doc.empty() ? "" : r.doc + "; ";
-                    help += r.domain.describe();
-                    CLI::Option* o = app.add_option_function<std::string>(
-                                           flag, [st, name = r.name](const std::string& v) { st->runtime[name] = v; },
-                                           help)
-                                         ->type_name("VALUE")
-                                         ->group("Runtime variables")
-                                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-                    st->runtime_options[r.name] = o;
-                }
+                prepare(st, app, args);
                 return [st, &app]() { return run(*st, app); };
             }};
 }

@@ -143,8 +143,8 @@ TEST(TensorParallel, DegreesTheShardsCannotTakeAreRefused) {
 }
 
 TEST(TensorParallel, AnExecutionThatDoesNotModelItRefusesIt) {
-    EXPECT_EQ(error_of(llama70, tp(decode(1), 4), "transformers").rfind("E0212 tp = 4: the transformers execution", 0), 0u);
-    EXPECT_EQ(error_of("openai-community/gpt2", tp(decode(1), 2)).rfind("E0212 tp = 2: the vllm execution", 0), 0u);
+    EXPECT_EQ(error_of(llama70, tp(decode(1), 4), "transformers").rfind("E0213 tp = 4: the transformers execution", 0), 0u);
+    EXPECT_EQ(error_of("openai-community/gpt2", tp(decode(1), 2)).rfind("E0213 tp = 2: the vllm execution", 0), 0u);
     // tp 1 is every execution's.
     EXPECT_EQ(error_of(llama70, tp(decode(1), 1), "transformers"), "no error");
 }
