@@ -37,6 +37,7 @@ CMDS = {
  "x_ds_v": ("costi run deepseek-v3 --seq_len 1 --cache_len 4095 --hw h200-sxm --depth 0 --metrics flops,read,write,time,kv_cache,weight_bytes --engine vllm", "totals"),
  "x_dsp_t": ("costi run deepseek-v3 --seq_len 4096 --logits_to_keep 1 --hw h200-sxm --depth 0 --metrics flops,read,write,time,workspace --engine transformers", "totals"),
  "x_dsp_v": ("costi run deepseek-v3 --seq_len 4096 --hw h200-sxm --depth 0 --metrics flops,read,write,time,workspace --engine vllm", "totals"),
+ "tp4":    ("costi run llama-3-70b --tp 4 --seq_len 1 --cache_len 4095 --hw h100-sxm --depth 1", None),
  "repl":   (None, None),
  "leaf":   (None, None),
 }
