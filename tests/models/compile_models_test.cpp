@@ -63,6 +63,8 @@ Number pick(const Runtime& r, bool realistic, std::mt19937_64& rng) {
         int k = kind(rng);
         if (n == "seq_len" || n == "cache_len") {
             v = low + Number(small(rng) % 500);
+        } else if (n == "tp" || n == "dp") {  // layouts as deployed: powers of two
+            v = Number(std::int64_t{1} << (small(rng) % 4));
         } else if (n == "block_size") {
             v = Number(16 * (1 + small(rng) % 4));
         } else if (n == "batch_size") {
