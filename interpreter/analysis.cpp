@@ -322,7 +322,7 @@ std::optional<Layout> layout_of(const Program& program, const Environment& env) 
         if (!index || !env.runtime[*index].is_number()) return Number(1);
         return env.runtime[*index].num;
     };
-    Layout layout{value("tp"), value("dp"), Number(1)};
+    Layout layout{value("tp"), value("ep"), value("dp"), Number(1)};
     layout.devices = layout.tp * layout.dp;
     if (layout.devices == Number(1)) return std::nullopt;
     return layout;

@@ -22,6 +22,7 @@ namespace costi::interp {
 // parallelism shards every layer evenly; data-parallel replicas repeat the whole layout).
 struct Layout {
     Number tp{1};
+    Number ep{1};  // experts spread over the tensor-parallel group (ep = tp), or 1
     Number dp{1};
     Number devices{1};
 };

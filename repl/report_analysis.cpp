@@ -110,7 +110,8 @@ bool across_devices(const interp::Metric& m) { return !m.combine_max && m.style 
 
 std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root) {
     std::string out = "\nlayout: tp " + grouped(layout.tp) + " x dp " + grouped(layout.dp) + " = " + grouped(layout.devices) +
-                      " devices; every number above is one device's (each runs the same shard)\n";
+                      " devices" + (layout.ep == interp::Number(1) ? "" : " (experts over ep " + grouped(layout.ep) + ")") +
+                      "; every number above is one device's (each runs the same shard)\n";
     out += "across the " + grouped(layout.devices) + " devices:";
     bool first = true;
     for (std::uint32_t m = 0; m < program.metrics.size(); ++m) {
@@ -127,6 +128,7 @@ void layout_json(const interp::Program& program, const interp::Layout& layout, c
                  nlohmann::ordered_json& out) {
     nlohmann::ordered_json l;
     l["tp"] = layout.tp.to_string();
+    l["ep"] = layout.ep.to_string();
     l["dp"] = layout.dp.to_string();
     l["devices"] = layout.devices.to_string();
     nlohmann::ordered_json across = nlohmann::ordered_json::object();

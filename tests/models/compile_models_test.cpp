@@ -63,15 +63,19 @@ Number pick(const Runtime& r, bool realistic, std::mt19937_64& rng) {
         int k = kind(rng);
         if (n == "seq_len" || n == "cache_len") {
             v = low + Number(small(rng) % 500);
-        } else if (n == "tp" || n == "dp") {  // layouts as deployed: powers of two
+        } else if (n == "ep") {  // ep must equal tp: mostly off
+            v = Number(k < 7 ? 1 : 2);
+        } else if (n == "tp") {  // layouts as deployed: powers of two
             v = Number(std::int64_t{1} << (small(rng) % 4));
+        } else if (n == "dp") {  // mostly one replica
+            v = Number(k < 7 ? 1 : std::int64_t{1} << (small(rng) % 4));
         } else if (n == "block_size") {
             v = Number(16 * (1 + small(rng) % 4));
         } else if (n == "batch_size") {
             v = k < 5 ? low + Number(small(rng) % 64) : (k < 8 ? near63 : e30 + Number(small(rng)));
         } else if (!d.integer) {  // byte widths: mostly 16-bit, which every execution takes (MLA takes only it)
             const char* widths[] = {"1/2", "1", "2", "4", "3/4", "4.125/8"};
-            v = k < 6 ? Number(2)
+            v = k < 7 ? Number(2)
                       : (k < 8 ? *Number::parse(widths[small(rng) % 6]) : (k < 9 ? near63 : e30 + *Number::parse("1/3")));
         } else {
             v = low + Number(small(rng) % 3);
@@ -196,8 +200,9 @@ TEST_P(CompiledModels, AgreeWithTheInterpreterAtRandomPoints) {
                 << c.model_file << " " << c.engine << " value " << j << " at " << where;
         ++agreed_values;
     }
-    // Most points lie in every domain and satisfy the models' requirements.
-    EXPECT_GT(agreed_values, points / 4) << agreed_errors << " errors";
+    // Many points lie in every domain and satisfy the models' requirements (the fewest for
+    // DeepSeek-V3 under vLLM, whose MLA takes only 16-bit activations and ep only equal to tp).
+    EXPECT_GT(agreed_values, points / 6) << agreed_errors << " errors";
     EXPECT_EQ(fast.fast_points() + fast.exact_points(), static_cast<std::uint64_t>(points));
 }
 

@@ -204,5 +204,27 @@ TEST(TensorParallel, AnExecutionThatDoesNotModelItRefusesIt) {
     EXPECT_EQ(error_of(llama70, tp(decode(1), 1), "transformers"), "no error");
 }
 
+// Expert parallelism in the tensor-parallel group (ep = tp = 2, dp = 1): each device holds 4
+// whole experts instead of 8 halves — the same bytes — and under uniform routing runs a
+// decode token's 2 / 2 = 1 pair on a whole expert: 2 · (4096 · 28672 + 14336 · 4096) FLOPs
+// and the routing-weight multiply of its 4096 outputs, per layer; the output is all-reduced
+// as under TP alone.
+TEST(ExpertParallel, EachDeviceRunsWholeExperts) {
+    const std::string mixtral = "mistralai/Mixtral-8x7B-v0.1";
+    Step s = with(tp(decode(100), 2), "ep", 2);
+    EXPECT_EQ(total(mixtral, "params", s), total(mixtral, "params", tp(decode(100), 2)));
+    EXPECT_EQ(leaves(mixtral, "vllm.fused_moe_kernel", "flops", s),
+              str(32 * (2 * (Int(4096) * 28672 + Int(14336) * 4096) + 4096)));
+    // TP alone: 2 pairs on half experts, the same GEMM FLOPs, twice the weight multiplies.
+    EXPECT_EQ(leaves(mixtral, "vllm.fused_moe_kernel", "flops", tp(decode(100), 2)),
+              str(32 * (2 * 2 * (Int(4096) * 14336 + Int(7168) * 4096) + 2 * 4096)));
+    EXPECT_EQ(total(mixtral, "comm", s), total(mixtral, "comm", tp(decode(100), 2)));
+}
+
+TEST(ExpertParallel, OnlyTheTensorParallelGroupAndMoeFamilies) {
+    EXPECT_EQ(error_of("mistralai/Mixtral-8x7B-v0.1", with(tp(decode(1), 2), "ep", 4)).rfind("E0207 expert parallelism: ep must be 1 or equal tp", 0), 0u);
+    EXPECT_EQ(error_of(llama70, with(tp(decode(1), 2), "ep", 2)).rfind("E0213 ep = 2: the vllm execution", 0), 0u);
+}
+
 }  // namespace
 }  // namespace costi::models_test
