@@ -225,6 +225,8 @@ int run(RunState& st, CLI::App& app) {
         interp::Request r = interp::request(session, model, env, *ids, prompt, generate);
         std::cout << (st.format == "json" ? report::request_json(program, *env.hardware, r, env, model.name)
                                           : report::request_text(program, *env.hardware, r, env, model.name));
+        if (auto layout = interp::layout_of(program, env); layout && st.format != "json")
+            std::cout << "\n" << report::layout_line(*layout);
         return 0;
     }
     // The tree is kept one level below what is shown (the note counts the calls there);

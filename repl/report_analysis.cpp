@@ -108,10 +108,14 @@ namespace {
 bool across_devices(const interp::Metric& m) { return !m.combine_max && m.style != "time"; }
 }  // namespace
 
+std::string layout_line(const interp::Layout& layout) {
+    return "layout: tp " + grouped(layout.tp) + " x dp " + grouped(layout.dp) + " = " + grouped(layout.devices) + " devices" +
+           (layout.ep == interp::Number(1) ? "" : " (experts over ep " + grouped(layout.ep) + ")") +
+           "; every number above is one device's (each runs the same shard)\n";
+}
+
 std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root) {
-    std::string out = "\nlayout: tp " + grouped(layout.tp) + " x dp " + grouped(layout.dp) + " = " + grouped(layout.devices) +
-                      " devices" + (layout.ep == interp::Number(1) ? "" : " (experts over ep " + grouped(layout.ep) + ")") +
-                      "; every number above is one device's (each runs the same shard)\n";
+    std::string out = "\n" + layout_line(layout);
     out += "across the " + grouped(layout.devices) + " devices:";
     bool first = true;
     for (std::uint32_t m = 0; m < program.metrics.size(); ++m) {

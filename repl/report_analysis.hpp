@@ -30,6 +30,7 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
 
 // A parallel layout's line and the totals across its devices (each summed metric times the
 // devices; times and maxima are per device): text under the totals, and JSON ("layout").
+std::string layout_line(const interp::Layout& layout);
 std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root);
 void layout_json(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
                  nlohmann::ordered_json& out);
