@@ -236,8 +236,10 @@ void model_command(CommandContext& ctx) {
 // memory sections, as `costi run --hw` prints them.
 void add_device(const Workspace& ws, const interp::CostNode& root, report::RunInfo& info, report::TableOptions& options) {
     interp::Environment env = ws.environment();
+    std::optional<interp::Layout> layout = interp::layout_of(ws.program(), env);
     if (env.hardware == nullptr) {
         if (env.engine != nullptr) info.preamble = report::execution_line(env);
+        if (layout) info.appendix = report::layout_text(ws.program(), *layout, root);
         return;
     }
     report::DeviceRun d = interp::analyse_device(ws.session(), *ws.model(), env, root);
@@ -246,7 +248,8 @@ void add_device(const Workspace& ws, const interp::CostNode& root, report::RunIn
     }
     options.bound = report::TableOptions::Bound{d.ids.time, d.ids.compute_bound, *ws.program().find_metric("flops"), *ws.program().find_metric("read"), *ws.program().find_metric("write")};
     info.preamble = report::hardware_line(*env.hardware, env);
-    info.appendix = report::device_text(ws.program(), d, env);
+    info.appendix = (layout ? report::layout_text(ws.program(), *layout, root) : std::string()) +
+                    report::device_text(ws.program(), d, env);
 }
 
 void show_command(CommandContext& ctx) {
