@@ -1,4 +1,4 @@
-// The `costi` command line: one table of commands (run, formula, check, list, repl, completion),
+// The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion),
 // parsed with CLI11, from which help, option errors and shell completion all come.
 //
 // Owns: turning argv into a command, the command table and what its commands share —
@@ -40,6 +40,7 @@ struct Command {
 
 Command run_command();
 Command formula_command();
+Command sweep_command();
 Command check_command();
 Command list_command();
 Command repl_command();

@@ -526,14 +526,18 @@ const std::vector<Command>& command_table() {
         {"request", "", "PROMPT GENERATE", "a whole request on the selected device: time to first token, per token, cost",
          "  :request 4096 512   a prefill of 4096 tokens and 512 decode steps (cache 4096 … 4607), summed exactly\n",
          ArgumentKind::none, request_command},
-        {"sweep", "", "NAME in VALUES", "totals for each value of a runtime variable or config.KEY",
+        {"sweep", "", "NAME in VALUES[; …]",
+         "totals for each point of a grid of runtime variables or config.KEYs",
          "  VALUES is a list (V1, V2, …) or a range (A..B, A..B by *F, A..B by +S):\n"
          "  :sweep seq_len in 512, 1024, 2048\n"
          "  :sweep seq_len in 512..32768 by *2           doubling: 512, 1024, …, 32768\n"
          "  :sweep batch_size in 8..64 by +8             (the step is +1 when no `by` is given)\n"
          "  :sweep config.num_hidden_layers in 24, 32, 48\n"
+         "  :sweep seq_len in 1..4096 by *4; batch_size in 1, 8; columns flops, ai = flops/(read + write)\n"
+         "  The grid is the product, the first variable outermost; columns are metrics and\n"
+         "  NAME = EXPR over metrics, runtime variables and numbers (default: every metric).\n"
          "  Values are expressions under the current bindings; the sweep binds nothing.\n"
-         "  At most 1000 values.\n",
+         "  A point that fails is a row with its error; Ctrl-C stops after the current row.\n",
          ArgumentKind::variable, sweep_command},
     };
     return table;
