@@ -23,11 +23,41 @@ std::vector<Number> run_totals(const Session& session, const Model& model, Evalu
     return totals_of(session.program(), session.totals_with(ev, model));
 }
 
-// Whether the run the evaluator is bound for fits; a failed requirement of the model (a
-// context beyond what it allows) counts as "does not fit", its message left in `refused`.
+// The pipeline stages of the evaluator's run: pp when the program declares pp and pp_rank and
+// the run has more than one stage, else 1 (the run is its only stage).
+struct Stages {
+    std::optional<std::uint32_t> rank;  // pp_rank's index
+    std::int64_t count = 1;
+};
+Stages stages_of(const Program& program, const Environment& env) {
+    Stages s;
+    auto pp = program.find_runtime("pp");
+    auto rank = program.find_runtime("pp_rank");
+    if (!pp || !rank || !env.runtime[*pp].is_number()) return s;
+    auto n = env.runtime[*pp].num.to_int64();
+    if (!n || *n <= 1) return s;
+    s.rank = rank;
+    s.count = *n;
+    return s;
+}
+
+// Whether the run the evaluator is bound for fits — on every pipeline stage, when there are
+// several; a failed requirement of the model (a context beyond what it allows) counts as
+// "does not fit", its message left in `refused`.
 bool fits_at(const Session& session, const Model& model, Evaluator& ev, const AnalysisIds& ids, std::string& refused) {
     refused.clear();
+    Stages stages = stages_of(session.program(), ev.environment());
     try {
+        if (stages.rank) {
+            Value own = ev.environment().runtime[*stages.rank];
+            bool all = true;
+            for (std::int64_t r = 0; r < stages.count && all; ++r) {
+                ev.rebind(*stages.rank, Value::of(Number(r)));
+                all = footprint(session.program(), ids, ev.environment(), run_totals(session, model, ev)).fits;
+            }
+            ev.rebind(*stages.rank, own);
+            return all;
+        }
         return footprint(session.program(), ids, ev.environment(), run_totals(session, model, ev)).fits;
     } catch (const CostiError& e) {
         const Diagnostic& d = e.diagnostics().front();
@@ -190,9 +220,16 @@ DeviceAnalysis analyse_device(const Session& session, const Model& model, const 
         d.footprint = footprint(program, *ids, env, d.totals);
         d.max_batch = max_batch(session, model, env, *ids);
         d.max_context = max_context(session, model, env, *ids, Number(std::int64_t{1} << 30));
+        for (auto& t : stage_totals(session, model, env)) {
+            Number time = t[ids->time];
+            d.stages.push_back({time, footprint(program, *ids, env, t)});
+        }
+        bool every_stage_fits = d.stages.empty() ? d.footprint.fits
+                                                 : std::all_of(d.stages.begin(), d.stages.end(),
+                                                               [](const StageRun& s) { return s.footprint.fits; });
         auto tp = program.find_runtime("tp");
         const Kernel* entry = session.entry_of(model, env).kernel;
-        if (!d.footprint.fits && tp && std::find(entry->reads.begin(), entry->reads.end(), *tp) != entry->reads.end()) {
+        if (!every_stage_fits && tp && std::find(entry->reads.begin(), entry->reads.end(), *tp) != entry->reads.end()) {
             d.tp_searched = true;
             d.fits_at_tp = smallest_tp(session, model, env, *ids);
         }
@@ -316,14 +353,26 @@ Request request(const Session& session, const Model& model, const Environment& e
     return r;
 }
 
+std::vector<std::vector<Number>> stage_totals(const Session& session, const Model& model, const Environment& env) {
+    Stages stages = stages_of(session.program(), env);
+    std::vector<std::vector<Number>> out;
+    if (!stages.rank) return out;
+    Evaluator ev = session.evaluator(env);
+    for (std::int64_t r = 0; r < stages.count; ++r) {
+        ev.rebind(*stages.rank, Value::of(Number(r)));
+        out.push_back(run_totals(session, model, ev));
+    }
+    return out;
+}
+
 std::optional<Layout> layout_of(const Program& program, const Environment& env) {
     auto value = [&](const char* name) {
         auto index = program.find_runtime(name);
         if (!index || !env.runtime[*index].is_number()) return Number(1);
         return env.runtime[*index].num;
     };
-    Layout layout{value("tp"), value("ep"), value("dp"), Number(1)};
-    layout.devices = layout.tp * layout.dp;
+    Layout layout{value("tp"), value("ep"), value("pp"), value("dp"), value("pp_rank"), Number(1)};
+    layout.devices = layout.tp * layout.pp * layout.dp;
     if (layout.devices == Number(1)) return std::nullopt;
     return layout;
 }

@@ -23,11 +23,16 @@ namespace costi::interp {
 struct Layout {
     Number tp{1};
     Number ep{1};  // experts spread over the tensor-parallel group (ep = tp), or 1
+    Number pp{1};
     Number dp{1};
+    Number pp_rank{0};  // the stage the run's own numbers are
     Number devices{1};
 };
 // The run's layout, or nothing when it is one device (or the program declares no layout).
 std::optional<Layout> layout_of(const Program& program, const Environment& env);
+
+// With pipeline stages (pp > 1): each stage's totals, stage 0 first (pp_rank rebound); else empty.
+std::vector<std::vector<Number>> stage_totals(const Session& session, const Model& model, const Environment& env);
 
 struct AnalysisIds {
     std::uint32_t time, compute_time, memory_time, compute_bound, weight_bytes, kv_cache, workspace;
@@ -91,7 +96,15 @@ struct DeviceAnalysis {
     // at which this step fits on as many of the device (none: not up to 1024).
     bool tp_searched = false;
     std::optional<Number> fits_at_tp;
+    // With pipeline stages: each stage's time and footprint (the run's own footprint is its
+    // stage's, but `fits` is every stage's).
+    struct StageRun {
+        Number time;
+        Footprint footprint;
+    };
+    std::vector<StageRun> stages;
 };
+using StageRun = DeviceAnalysis::StageRun;
 DeviceAnalysis analyse_device(const Session& session, const Model& model, const Environment& env, const CostNode& root);
 
 // The smallest tensor-parallel degree above the environment's at which the step fits: every

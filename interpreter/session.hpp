@@ -35,7 +35,7 @@ inline constexpr const char* analysis_engine = "vllm";
 // The layout variables the kernels themselves model (stdlib/prelude.cost): set to anything but
 // 1 for a model none of whose kernels reads them, a run is refused (E0212) rather than costed
 // as one device. (dp, data-parallel replicas, needs no kernel: the report multiplies.)
-inline constexpr const char* sharding_variables[] = {"tp", "ep"};
+inline constexpr const char* sharding_variables[] = {"tp", "ep", "pp"};
 
 class Session {
 public:

@@ -222,6 +222,9 @@ int run(RunState& st, CLI::App& app) {
         if (!ids) throw Misuse{"the hardware file does not import stdlib/roofline.cost", "hardware/*.cost show how"};
     }
     if (is_request) {
+        if (auto layout = interp::layout_of(program, env); layout && layout->pp != Number(1))
+            throw Misuse{"--prompt/--generate over pipeline stages is not modelled yet",
+                         "time one step per stage with --seq_len/--cache_len and --pp (docs/parallelism.md)"};
         interp::Request r = interp::request(session, model, env, *ids, prompt, generate);
         std::cout << (st.format == "json" ? report::request_json(program, *env.hardware, r, env, model.name)
                                           : report::request_text(program, *env.hardware, r, env, model.name));
@@ -263,14 +266,15 @@ int run(RunState& st, CLI::App& app) {
             if (!idle) metrics.push_back(m);
         }
     }
-    if (layout) info.appendix = report::layout_text(program, *layout, root) + info.appendix;
+    std::vector<std::vector<Number>> stages = layout ? interp::stage_totals(session, model, env) : std::vector<std::vector<Number>>{};
+    if (layout) info.appendix = report::layout_text(program, *layout, root, stages) + info.appendix;
     if (st.format == "json") {
         report::JsonOptions options{depth == -2 ? -1 : depth, metrics, {}};
         options.intensity = device.has_value();
         options.extend = [&](nlohmann::ordered_json& out) {
             if (env.engine != nullptr) out["engine"] = env.engine->name;
             if (device) report::device_json(program, *device, env, out);
-            if (layout) report::layout_json(program, *layout, root, out);
+            if (layout) report::layout_json(program, *layout, root, out, stages);
         };
         std::cout << report::json(program, info, root, options);
     } else {

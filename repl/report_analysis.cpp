@@ -109,19 +109,36 @@ bool across_devices(const interp::Metric& m) { return !m.combine_max && m.style 
 }  // namespace
 
 std::string layout_line(const interp::Layout& layout) {
-    return "layout: tp " + grouped(layout.tp) + " x dp " + grouped(layout.dp) + " = " + grouped(layout.devices) + " devices" +
+    bool staged = layout.pp != interp::Number(1);
+    return "layout: tp " + grouped(layout.tp) + (staged ? " x pp " + grouped(layout.pp) : std::string()) + " x dp " +
+           grouped(layout.dp) + " = " + grouped(layout.devices) + " devices" +
            (layout.ep == interp::Number(1) ? "" : " (experts over ep " + grouped(layout.ep) + ")") +
-           "; every number above is one device's (each runs the same shard)\n";
+           (staged ? "; every number above is one device's of pipeline stage " + grouped(layout.pp_rank) + " (--pp_rank)"
+                   : std::string("; every number above is one device's (each runs the same shard)")) +
+           "\n";
 }
 
-std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root) {
+namespace {
+// A summed metric over every device: one device's total times the devices, or, with pipeline
+// stages, each stage's total times the devices of a stage.
+Number across_all(const interp::Program& program, std::uint32_t m, const interp::Layout& layout, const interp::CostNode& root,
+              const std::vector<std::vector<Number>>& stages) {
+    if (stages.empty()) return interp::total_of(program.metrics[m], root.count, root.cost[m]) * layout.devices;
+    Number sum(0);
+    for (const auto& s : stages) sum = sum + s[m];
+    return sum * layout.tp * layout.dp;
+}
+}  // namespace
+
+std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
+                        const std::vector<std::vector<Number>>& stages) {
     std::string out = "\n" + layout_line(layout);
     out += "across the " + grouped(layout.devices) + " devices:";
     bool first = true;
     for (std::uint32_t m = 0; m < program.metrics.size(); ++m) {
         const auto& metric = program.metrics[m];
         if (!across_devices(metric)) continue;
-        Number total = interp::total_of(metric, root.count, root.cost[m]) * layout.devices;
+        Number total = across_all(program, m, layout, root, stages);
         out += (first ? " " : ", ") + valid_utf8(metric.name) + " " + compact(total, metric.unit, style_of(metric));
         first = false;
     }
@@ -129,17 +146,19 @@ std::string layout_text(const interp::Program& program, const interp::Layout& la
 }
 
 void layout_json(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
-                 nlohmann::ordered_json& out) {
+                 nlohmann::ordered_json& out, const std::vector<std::vector<Number>>& stages) {
     nlohmann::ordered_json l;
     l["tp"] = layout.tp.to_string();
     l["ep"] = layout.ep.to_string();
+    l["pp"] = layout.pp.to_string();
+    l["pp_rank"] = layout.pp_rank.to_string();
     l["dp"] = layout.dp.to_string();
     l["devices"] = layout.devices.to_string();
     nlohmann::ordered_json across = nlohmann::ordered_json::object();
     for (std::uint32_t m = 0; m < program.metrics.size(); ++m) {
         const auto& metric = program.metrics[m];
         if (!across_devices(metric)) continue;
-        across[valid_utf8(metric.name)] = (interp::total_of(metric, root.count, root.cost[m]) * layout.devices).to_string();
+        across[valid_utf8(metric.name)] = across_all(program, m, layout, root, stages).to_string();
     }
     l["across_devices"] = across;
     out["layout"] = l;
@@ -216,6 +235,22 @@ std::string device_text(const interp::Program& program, const DeviceRun& run, co
     out += "  max context " +
            largest(run.max_context, "token", "tokens", "at batch " + grouped(run.batch) + " (a one-token decode step)") +
            "\n";
+    if (!run.stages.empty()) {
+        Number through(0), slowest(0);
+        for (const auto& s : run.stages) {
+            through = through + s.time;
+            if (s.time > slowest) slowest = s.time;
+        }
+        out += "\npipeline of " + std::to_string(run.stages.size()) + " stages (each on its own devices):\n";
+        for (std::size_t i = 0; i < run.stages.size(); ++i) {
+            const auto& f = run.stages[i].footprint;
+            out += "  stage " + std::to_string(i) + "  " + seconds(run.stages[i].time) + "  holds " + bytes(f.total) +
+                   (f.fits ? "  fits" : "  does not fit") + "\n";
+        }
+        out += "  a step through every stage takes " + seconds(through) + " (the stages in turn, sends included); with " +
+               std::to_string(run.stages.size()) + " micro-batches in flight one leaves every " + seconds(slowest) +
+               " (the slowest stage)\n";
+    }
     if (run.tp_searched) {
         out += "  fits at     " +
                (run.fits_at_tp ? "tp " + grouped(*run.fits_at_tp) + ": " + grouped(*run.fits_at_tp) + " x " +
@@ -241,6 +276,15 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
     memory["max_batch"] = largest_json(run.max_batch);
     memory["max_context"] = largest_json(run.max_context);
     if (run.tp_searched) memory["fits_at_tp"] = run.fits_at_tp ? ordered_json(run.fits_at_tp->to_string()) : ordered_json(nullptr);
+    if (!run.stages.empty()) {
+        ordered_json stages = ordered_json::array();
+        for (const auto& s : run.stages) {
+            ordered_json j = footprint_json(s.footprint);
+            j["time"] = s.time.to_string();
+            stages.push_back(j);
+        }
+        memory["stages"] = stages;
+    }
     out["memory"] = std::move(memory);
 }
 

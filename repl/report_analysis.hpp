@@ -30,10 +30,12 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
 
 // A parallel layout's line and the totals across its devices (each summed metric times the
 // devices; times and maxima are per device): text under the totals, and JSON ("layout").
+// `stages`: each pipeline stage's totals (interp::stage_totals), empty without stages.
 std::string layout_line(const interp::Layout& layout);
-std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root);
+std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
+                        const std::vector<std::vector<interp::Number>>& stages = {});
 void layout_json(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
-                 nlohmann::ordered_json& out);
+                 nlohmann::ordered_json& out, const std::vector<std::vector<interp::Number>>& stages = {});
 
 // A whole request: text, and JSON.
 std::string request_text(const interp::Program& program, const interp::Hardware& hw, const interp::Request& r,

@@ -226,5 +226,36 @@ TEST(ExpertParallel, OnlyTheTensorParallelGroupAndMoeFamilies) {
     EXPECT_EQ(error_of(llama70, with(tp(decode(1), 2), "ep", 2)).rfind("E0213 ep = 2: the vllm execution", 0), 0u);
 }
 
+// Pipeline parallelism (get_pp_indices): Llama-3-70B's 80 layers over 3 stages are 26 each
+// and the 2 remaining ones on the stages before the last: 27, 27, 26. A layer holds
+// (64 + 16) · 128 · 8192 + 64 · 128 · 8192 + 3 · 28672 · 8192 + 2 · 8192 = 855,654,400
+// parameters; the first stage adds the embedding, the last the final norm and lm_head
+// (128256 · 8192 each). Together: the model's 70,553,706,496.
+TEST(PipelineParallel, StagesHoldTheirLayers) {
+    Int layer = 80 * Int(128) * 8192 + 64 * Int(128) * 8192 + 3 * Int(28672) * 8192 + 2 * 8192;
+    EXPECT_EQ(str(layer), "855654400");
+    Int table = Int(128256) * 8192;
+    auto stage = [&](std::int64_t r) { return total(llama70, "params", with(with(decode(100), "pp", 3), "pp_rank", r)); };
+    EXPECT_EQ(stage(0), str(table + 27 * layer));
+    EXPECT_EQ(stage(1), str(27 * layer));
+    EXPECT_EQ(stage(2), str(26 * layer + 8192 + table));
+    EXPECT_EQ(str(2 * table + 80 * layer + 8192), "70553706496");
+}
+
+// A stage that is not the last sends hidden_states and residual, 2 · tokens · 8192 values at
+// 2 B, to the next; the last sends nothing (and gathers no logits across stages).
+TEST(PipelineParallel, StagesSendTheirActivations) {
+    Step s = with(decode(100, 4), "pp", 2);
+    EXPECT_EQ(leaves(llama70, "comm.send", "comm", with(s, "pp_rank", 0)), str(2 * Int(4) * 8192 * 2));
+    EXPECT_EQ(leaves(llama70, "comm.send", "comm", with(s, "pp_rank", 1)), "0");
+    EXPECT_EQ(leaves(llama70, "comm.recv", "write", with(s, "pp_rank", 1)), str(2 * Int(4) * 8192 * 2));
+}
+
+TEST(PipelineParallel, BadStagesAreRefused) {
+    EXPECT_EQ(error_of(llama70, with(with(decode(1), "pp", 2), "pp_rank", 2)).rfind("E0207 pipeline parallelism: pp_rank must be below pp", 0), 0u);
+    EXPECT_EQ(error_of(llama70, with(decode(1), "pp", 2), "transformers").rfind("E0213 pp = 2: the transformers execution", 0), 0u);
+    EXPECT_EQ(error_of(qwen72, with(decode(1), "pp", 2)).rfind("E0213 pp = 2: the vllm execution", 0), 0u);
+}
+
 }  // namespace
 }  // namespace costi::models_test
