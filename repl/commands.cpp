@@ -237,9 +237,11 @@ void model_command(CommandContext& ctx) {
 void add_device(const Workspace& ws, const interp::CostNode& root, report::RunInfo& info, report::TableOptions& options) {
     interp::Environment env = ws.environment();
     std::optional<interp::Layout> layout = interp::layout_of(ws.program(), env);
+    std::vector<std::vector<interp::Number>> stages =
+        layout ? interp::stage_totals(ws.session(), *ws.model(), env) : std::vector<std::vector<interp::Number>>{};
     if (env.hardware == nullptr) {
         if (env.engine != nullptr) info.preamble = report::execution_line(env);
-        if (layout) info.appendix = report::layout_text(ws.program(), *layout, root);
+        if (layout) info.appendix = report::layout_text(ws.program(), *layout, root, stages);
         return;
     }
     report::DeviceRun d = interp::analyse_device(ws.session(), *ws.model(), env, root);
@@ -248,7 +250,7 @@ void add_device(const Workspace& ws, const interp::CostNode& root, report::RunIn
     }
     options.bound = report::TableOptions::Bound{d.ids.time, d.ids.compute_bound, *ws.program().find_metric("flops"), *ws.program().find_metric("read"), *ws.program().find_metric("write")};
     info.preamble = report::hardware_line(*env.hardware, env);
-    info.appendix = (layout ? report::layout_text(ws.program(), *layout, root) : std::string()) +
+    info.appendix = (layout ? report::layout_text(ws.program(), *layout, root, stages) : std::string()) +
                     report::device_text(ws.program(), d, env);
 }
 
