@@ -226,7 +226,14 @@ Environment Session::environment(const Model& model, const Overrides& overrides)
 }
 
 void Session::check_layout(const Model& model, const Environment& env) const {
-    const Kernel* entry = entry_of(model, env).kernel;
+    // The kernel the run's execution runs for this model; an engine that does not model the
+    // family is entry_of's error to report when the model runs, not this check's.
+    const Kernel* entry = model.entry.kernel;
+    if (env.engine != nullptr) {
+        auto it = env.engine->runs.find(model.entry.kernel);
+        if (it == env.engine->runs.end()) return;
+        entry = it->second;
+    }
     for (const char* name : sharding_variables) {
         auto index = program_->find_runtime(name);
         if (!index) continue;

@@ -73,6 +73,25 @@ TEST(Engine, AFamilyTheEngineDoesNotModelIsAnErrorNotAFallback) {
     }
 }
 
+// A layout set for a family the chosen engine does not model: the environment is built without
+// a throw (the REPL binds before it runs; found by repl_fuzz), and the run reports E0118, not
+// the layout check's E0213 and not a crash.
+TEST(Engine, ALayoutForAFamilyTheEngineDoesNotModelFailsAtTheRun) {
+    Session s;
+    s.load_text("<test>", program + "runtime tp: int >= 1 <= 4096 = 1\n");
+    Overrides o;
+    o.engine = "fast";
+    o.runtime.emplace_back("tp", Value::of(2));
+    const Model& m = s.pick_model("d");
+    Environment env = s.environment(m, o);
+    try {
+        s.run_in(m, env, 0);
+        FAIL() << "ran D under an engine that does not model it";
+    } catch (const CostiError& e) {
+        EXPECT_EQ(e.diagnostics().front().code, "E0118");
+    }
+}
+
 TEST(Engine, AnUnknownEngineSuggestsOne) {
     Session s;
     s.load_text("<test>", program);
