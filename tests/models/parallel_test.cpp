@@ -222,8 +222,62 @@ TEST(ExpertParallel, EachDeviceRunsWholeExperts) {
 }
 
 TEST(ExpertParallel, OnlyTheTensorParallelGroupAndMoeFamilies) {
-    EXPECT_EQ(error_of("mistralai/Mixtral-8x7B-v0.1", with(tp(decode(1), 2), "ep", 4)).rfind("E0207 expert parallelism: ep must be 1 or equal tp", 0), 0u);
+    EXPECT_EQ(error_of("mistralai/Mixtral-8x7B-v0.1", with(tp(decode(1), 2), "ep", 4)).rfind("E0207 expert parallelism: ep must be 1 or tp x dp", 0), 0u);
     EXPECT_EQ(error_of(llama70, with(tp(decode(1), 2), "ep", 2)).rfind("E0213 ep = 2: the vllm execution", 0), 0u);
+}
+
+// Data parallelism over vLLM's MoE layers (FusedMoEParallelConfig flattens dp into the MoE
+// group; the default allgather_reducescatter backend). Mixtral-8x7B (H 4096, I 14336, 8
+// experts, top-2, 32 layers, 32 heads, 8 KV heads, d 128, V 32000), dp = 2, ep = 2, tp = 1,
+// one decode token per replica: each MoE layer all-gathers the 2 replicas' hidden states
+// (2 · 4096 values) and router logits (2 · 8), and reduce-scatters the 2 · 4096 outputs;
+// a device sends half of each array at 2 B: 4096·2 + 8·2 + 4096·2 = 16,400 B per layer.
+// Each device holds 4 whole experts and, under uniform routing, runs 2 tokens · 2/2 = 2 pairs.
+TEST(DataParallelMoe, ReplicasDispatchToTheExpertGroup) {
+    const std::string mixtral = "mistralai/Mixtral-8x7B-v0.1";
+    Step s = with(with(decode(100), "dp", 2), "ep", 2);
+    EXPECT_EQ(total(mixtral, "comm", s), str(32 * (Int(4096) * 2 + 8 * 2 + 4096 * 2)));
+    EXPECT_EQ(leaves(mixtral, "comm.reduce_scatter", "comm", s), str(32 * Int(4096) * 2));
+    // Per pair 2 · (4096 · 28672 + 14336 · 4096) FLOPs and 4096 routing-weight multiplies.
+    EXPECT_EQ(leaves(mixtral, "vllm.fused_moe_kernel", "flops", s),
+              str(32 * 2 * (2 * (Int(4096) * 28672 + Int(14336) * 4096) + 4096)));
+    // The router runs on both replicas' tokens: softmax 3, top-k 1 per logit, renormalise 2 per kept weight.
+    EXPECT_EQ(leaves(mixtral, "vllm.topk_softmax", "flops", s), str(32 * (Int(4) * 2 * 8 + 2 * 2 * 2)));
+    // Attention, norms, embedding and lm_head whole on every device; 4 of the 8 experts.
+    Int attention = Int(32 + 8 + 8) * 128 * 4096 + Int(32) * 128 * 4096;
+    Int layer = attention + Int(4096) * 8 + 4 * 3 * Int(4096) * 14336 + 2 * 4096;
+    EXPECT_EQ(total(mixtral, "params", s), str(32 * layer + 2 * Int(32000) * 4096 + 4096));
+    // Without expert parallelism the 8 experts are sliced over the 2 devices (I / 2 each):
+    // the same bytes held, the same collectives, every pair on half-experts.
+    Step sliced = with(decode(100), "dp", 2);
+    EXPECT_EQ(total(mixtral, "params", sliced), total(mixtral, "params", s));
+    EXPECT_EQ(total(mixtral, "comm", sliced), total(mixtral, "comm", s));
+    EXPECT_EQ(leaves(mixtral, "vllm.fused_moe_kernel", "flops", sliced),
+              str(32 * (2 * 2 * 2 * (Int(4096) * 14336 + Int(7168) * 4096) + 2 * 2 * 4096)));
+}
+
+// DeepSeek-V3 on 8 devices, DP attention + EP (tp 1, dp 8, ep 8), one decode token per
+// replica: the 58 MoE layers each gather 8 · 7168 hidden values and 8 · 256 router logits and
+// reduce-scatter 8 · 7168 outputs, a device sending 7/8 of each at 2 B; no other collective
+// runs (tp = 1). Each device runs 8 tokens · 8/8 = 8 pairs on its 32 experts.
+TEST(DataParallelMoe, DeepSeekV3DataParallelAttentionWithExperts) {
+    const std::string v3 = "deepseek-ai/DeepSeek-V3";
+    Step s = with(with(decode(100), "dp", 8), "ep", 8);
+    EXPECT_EQ(total(v3, "comm", s), str(58 * (Int(7) * 7168 * 2 + Int(7) * 256 * 2 + Int(7) * 7168 * 2)));
+    // Per pair: w13 2 · 7168 · 4096, w2 2 · 2048 · 7168 and 7168 routing-weight multiplies.
+    EXPECT_EQ(leaves(v3, "vllm.fused_moe_kernel", "flops", s),
+              str(58 * 8 * (2 * Int(7168) * 4096 + 2 * Int(2048) * 7168 + 7168)));
+    // dp = 1 runs none of it: the single-device numbers.
+    EXPECT_EQ(total(v3, "comm", with(decode(100), "dp", 1)), "0");
+}
+
+TEST(DataParallelMoe, LayoutsVllmDoesNotRunAreRefused) {
+    const std::string mixtral = "mistralai/Mixtral-8x7B-v0.1";
+    EXPECT_EQ(error_of(mixtral, with(with(tp(decode(1), 2), "dp", 2), "ep", 2)).rfind("E0207 expert parallelism: ep must be 1 or tp x dp", 0), 0u);
+    EXPECT_EQ(error_of(mixtral, with(with(tp(decode(1), 2), "dp", 2), "ep", 4))
+                  .rfind("E0207 expert parallelism across data-parallel replicas with tp > 1 runs vLLM's sequence-parallel MoE", 0), 0u);
+    // 2048 intermediate columns do not split over 3 replicas.
+    EXPECT_EQ(error_of("deepseek-ai/DeepSeek-V3", with(decode(1), "dp", 3)).rfind("E0207 tensor parallelism: tp x dp must divide config.moe_intermediate_size", 0), 0u);
 }
 
 // Pipeline parallelism (get_pp_indices): Llama-3-70B's 80 layers over 3 stages are 26 each
