@@ -92,6 +92,65 @@ std::optional<fs::path> library_file_declaring(const std::string& class_name) {
     return std::nullopt;
 }
 
+namespace {
+
+bool name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.';
+}
+
+// The FROM names of the `engine NAME { FROM = TO … }` blocks of `text` (comments removed).
+std::vector<std::string> engine_mappings(const std::string& text, const std::string& engine) {
+    std::vector<std::string> maps;
+    const std::string decl = "engine " + engine;
+    for (std::size_t at = text.rfind(decl, 0) == 0 ? 0 : text.find("\n" + decl); at != std::string::npos;
+         at = text.find("\n" + decl, at + 1)) {
+        std::size_t after = at + (text[at] == '\n' ? 1 : 0) + decl.size();
+        if (after < text.size() && name_char(text[after])) continue;  // `engine vllm2`
+        std::size_t open = text.find('{', after);
+        if (open == std::string::npos) break;
+        std::string body;
+        for (std::size_t i = open + 1; i < text.size() && text[i] != '}'; ++i) {
+            if (text[i] == '#') {  // a comment runs to the end of its line
+                while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+                continue;
+            }
+            body += text[i];
+        }
+        for (std::size_t eq = body.find('='); eq != std::string::npos; eq = body.find('=', eq + 1)) {
+            std::size_t end = eq;
+            while (end > 0 && std::isspace(static_cast<unsigned char>(body[end - 1])) != 0) --end;
+            std::size_t begin = end;
+            while (begin > 0 && name_char(body[begin - 1])) --begin;
+            if (begin < end) maps.push_back(body.substr(begin, end - begin));
+        }
+    }
+    return maps;
+}
+
+}  // namespace
+
+std::vector<EngineFile> library_engine_files(const std::string& engine) {
+    for (const auto& dir : library_dirs()) {
+        std::vector<EngineFile> files;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(dir / "kernels" / engine, ec)) {
+            const fs::path& p = entry.path();
+            if (p.extension() != ".cost" || p.stem() == engine) continue;
+            std::string text;
+            try {
+                text = read_text_file(p.string(), max_file_bytes, {}, p.string(), "a .cost file");
+            } catch (const CostiError&) {
+                continue;  // the full load reports it
+            }
+            auto maps = engine_mappings(text, engine);
+            if (!maps.empty()) files.push_back({p, std::move(maps)});
+        }
+        std::sort(files.begin(), files.end(), [](const EngineFile& a, const EngineFile& b) { return a.path < b.path; });
+        if (!files.empty()) return files;
+    }
+    return {};
+}
+
 static std::string read_file(const fs::path& p, const Span& site, const std::string& display) {
     std::string text = read_text_file(p.string(), max_file_bytes, site, display, "a .cost file");
     if (text.find('\0') != std::string::npos) {

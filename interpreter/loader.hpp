@@ -32,6 +32,16 @@ std::vector<std::filesystem::path> library_kernel_files();
 // Nothing when no file does; the caller then loads the whole library.
 std::optional<std::filesystem::path> library_file_declaring(const std::string& class_name);
 
+// The library's index of an engine's family files: each file of kernels/ENGINE/ other than
+// ENGINE.cost (which imports them all) whose `engine ENGINE { FROM = TO … }` blocks map
+// kernels, with the FROM names it maps — read from the blocks' text, not from a list kept by
+// hand. Empty when the library has no such folder.
+struct EngineFile {
+    std::filesystem::path path;
+    std::vector<std::string> maps;
+};
+std::vector<EngineFile> library_engine_files(const std::string& engine);
+
 class Loader {
 public:
     explicit Loader(SourceSet& sources) : sources_(sources) {}

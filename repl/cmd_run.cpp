@@ -100,7 +100,7 @@ void load_engine(RunState& st) {
         return;
     }
     try {
-        st.session->load_file(path.string());
+        load_engine_for(*st.session, st.engine, path);
     } catch (const CostiError& e) {
         st.load_error = e;
     }

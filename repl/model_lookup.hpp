@@ -41,8 +41,14 @@ std::vector<std::string> library_engines();
 // interp::CostiError (E0118) with "did you mean" over "transformers" and the library's engines.
 std::filesystem::path find_engine(const std::string& name);
 
+// Loads engine `name` (whose library root is `root`, from find_engine) for the program
+// `session` holds: only the family files of kernels/NAME/ that map a kernel the program
+// declares (interp::library_engine_files), or `root` — every family — when none does.
+// Throws interp::CostiError; on error the session is unchanged.
+void load_engine_for(interp::Session& session, const std::string& name, const std::filesystem::path& root);
+
 // With a device selected and no engine named, the analyses run interp::analysis_engine: loads
-// the library's file for it into `session` unless the session declares it already. A file that
+// it for the session's program (load_engine_for) unless the session declares it already. A file that
 // cannot be loaded (not installed, or clashing with the user's definitions) leaves the session
 // unchanged: the run then says, in its execution line, that the default is not loaded.
 void load_analysis_engine(interp::Session& session);

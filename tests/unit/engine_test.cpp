@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/loader.hpp"
 #include "interpreter/session.hpp"
+#include "repl/model_lookup.hpp"
 #include "test_support.hpp"
 
 using namespace costi::interp;
@@ -176,3 +179,36 @@ TEST(EngineErrors, CheckedWhenDeclared) {
 }
 
 }  // namespace
+
+// The library's index of the vLLM engine's family files (interp::library_engine_files): read
+// from the files' `engine vllm { … }` blocks. Each shipped family is mapped by the file named
+// after its vLLM model file; vllm.cost (which imports them all) and engine.cost (the
+// declaration, no mapping) are not family files.
+TEST(EngineIndex, EachFamilyFileMapsItsTransformersKernels) {
+    auto files = costi::interp::library_engine_files("vllm");
+    auto maps_of = [&](const std::string& stem) {
+        for (const auto& f : files)
+            if (f.path.stem() == stem) return f.maps;
+        return std::vector<std::string>{};
+    };
+    EXPECT_EQ(maps_of("qwen2"), std::vector<std::string>{"transformers.models.qwen2.modeling_qwen2.Qwen2ForCausalLM"});
+    EXPECT_EQ(maps_of("llama_engine"),
+              (std::vector<std::string>{"transformers.models.llama.modeling_llama.LlamaForCausalLM",
+                                        "transformers.models.mistral.modeling_mistral.MistralForCausalLM"}));
+    EXPECT_EQ(maps_of("gpt2"), std::vector<std::string>{"transformers.models.gpt2.modeling_gpt2.GPT2LMHeadModel"});
+    for (const char* stem : {"vllm", "engine", "ops", "fused_moe"}) EXPECT_TRUE(maps_of(stem).empty()) << stem;
+    EXPECT_EQ(files.size(), 7u);  // deepseek_v2, gemma2, gpt2, llama_engine, mixtral, phi3, qwen2
+    EXPECT_TRUE(costi::interp::library_engine_files("no-such-engine").empty());
+}
+
+// Loading the engine for a GPT-2 program loads GPT-2's family file (and the engine's
+// declaration with its doc), not the other families'.
+TEST(EngineIndex, ARunLoadsOnlyItsFamily) {
+    Session s;
+    s.load_file(std::string(COSTI_TEST_DIR) + "/../models/gpt2.cost");
+    costi::cli::load_engine_for(s, "vllm", costi::cli::find_engine("vllm"));
+    EXPECT_NE(s.program().find_kernel("vllm.model_executor.models.gpt2.GPT2LMHeadModel"), nullptr);
+    EXPECT_EQ(s.program().find_kernel("vllm.model_executor.models.llama.LlamaForCausalLM"), nullptr);
+    ASSERT_NE(s.program().find_engine("vllm"), nullptr);
+    EXPECT_EQ(s.program().find_engine("vllm")->doc, "vLLM V1 engine: FlashAttention backend, paged KV cache, fused custom ops");
+}
