@@ -245,7 +245,7 @@ void Session::check_layout(const Model& model, const Environment& env) const {
             code::unmodelled_layout, model.name_span,
             std::string(name) + " = " + v.num.to_string() + ": " + execution + " of $" + entry->name +
                 " does not model it (none of its kernels reads " + name + ")",
-            env.engine == nullptr ? "the vLLM execution models tensor and expert parallelism: --engine vllm (the default with --hw)"
+            env.engine == nullptr ? "the vLLM execution models tensor, expert and pipeline parallelism: --engine vllm (the default with --hw)"
                                   : "docs/parallelism.md lists the families and layouts each execution models",
             {}});
     }

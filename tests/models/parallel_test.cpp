@@ -308,7 +308,7 @@ TEST(PipelineParallel, StagesSendTheirActivations) {
 TEST(PipelineParallel, BadStagesAreRefused) {
     EXPECT_EQ(error_of(llama70, with(with(decode(1), "pp", 2), "pp_rank", 2)).rfind("E0207 pipeline parallelism: pp_rank must be below pp", 0), 0u);
     EXPECT_EQ(error_of(llama70, with(decode(1), "pp", 2), "transformers").rfind("E0213 pp = 2: the transformers execution", 0), 0u);
-    EXPECT_EQ(error_of(qwen72, with(decode(1), "pp", 2)).rfind("E0213 pp = 2: the vllm execution", 0), 0u);
+    EXPECT_EQ(error_of(qwen72, with(decode(1), "pp", 2), "transformers").rfind("E0213 pp = 2: the transformers execution", 0), 0u);
 }
 
 }  // namespace
