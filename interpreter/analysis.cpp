@@ -1,6 +1,7 @@
 // Footprints, the largest batch and context that fit, and whole requests.
 #include "interpreter/analysis.hpp"
 
+#include "interpreter/compile/fast_eval.hpp"
 #include "interpreter/diagnostics.hpp"
 
 #include <algorithm>
@@ -41,24 +42,74 @@ Stages stages_of(const Program& program, const Environment& env) {
     return s;
 }
 
+// The totals of a model at the evaluator's bindings, for an analysis that searches one runtime
+// variable (the batch, the context): the model compiled once with that variable — and
+// pp_rank, when there are pipeline stages — left free, then evaluated per point by the
+// compiled form (exact, with the interpreter's errors: compile/compile.hpp); the interpreter
+// itself when the model does not compile (E0212). Either way the same exact numbers.
+class SearchTotals {
+public:
+    SearchTotals(const Session& session, const Model& model, const Evaluator& ev, std::vector<std::uint32_t> free)
+        : session_(session), model_(model) {
+        std::sort(free.begin(), free.end());
+        free.erase(std::unique(free.begin(), free.end()), free.end());
+        CompileRequest request;
+        request.entry = session.entry_of(model, ev.environment());
+        request.env = ev.environment();
+        request.free = free;
+        request.keep_depth = 0;
+        request.model = ChainFrame{"model " + model.name, model.name_span};
+        request.limits = session.limits();
+        try {
+            form_ = std::make_unique<Compiled>(compile(session.program(), std::move(request)));
+        } catch (const CostiError&) {
+            // Not compilable (E0212): the interpreter at every point. Any other error is the
+            // model's at every point: the interpreter reports it at the first one, as before.
+            return;
+        }
+        std::vector<Poly> outputs;
+        for (std::uint32_t m = 0; m < session.program().metrics.size(); ++m) outputs.push_back(form_->total(m));
+        fast_ = std::make_unique<FastForm>(*form_, std::move(outputs));
+        point_.resize(form_->free.size());
+    }
+
+    std::vector<Number> at(Evaluator& ev) {
+        if (!fast_) return run_totals(session_, model_, ev);
+        for (std::size_t i = 0; i < form_->free.size(); ++i) point_[i] = ev.environment().runtime[form_->free[i]].num;
+        std::vector<Number> out;
+        fast_->evaluate(point_, out);
+        return out;
+    }
+
+private:
+    const Session& session_;
+    const Model& model_;
+    std::unique_ptr<Compiled> form_;
+    std::unique_ptr<FastForm> fast_;
+    std::vector<Number> point_;
+};
+
 // Whether the run the evaluator is bound for fits — on every pipeline stage, when there are
 // several; a failed requirement of the model (a context beyond what it allows) counts as
-// "does not fit", its message left in `refused`.
-bool fits_at(const Session& session, const Model& model, Evaluator& ev, const AnalysisIds& ids, std::string& refused) {
+// "does not fit", its message left in `refused`. `totals` gives the run's totals (the
+// interpreter when null).
+bool fits_at(const Session& session, const Model& model, Evaluator& ev, const AnalysisIds& ids, std::string& refused,
+             SearchTotals* totals = nullptr) {
     refused.clear();
     Stages stages = stages_of(session.program(), ev.environment());
+    auto totals_now = [&] { return totals != nullptr ? totals->at(ev) : run_totals(session, model, ev); };
     try {
         if (stages.rank) {
             Value own = ev.environment().runtime[*stages.rank];
             bool all = true;
             for (std::int64_t r = 0; r < stages.count && all; ++r) {
                 ev.rebind(*stages.rank, Value::of(Number(r)));
-                all = footprint(session.program(), ids, ev.environment(), run_totals(session, model, ev)).fits;
+                all = footprint(session.program(), ids, ev.environment(), totals_now()).fits;
             }
             ev.rebind(*stages.rank, own);
             return all;
         }
-        return footprint(session.program(), ids, ev.environment(), run_totals(session, model, ev)).fits;
+        return footprint(session.program(), ids, ev.environment(), totals_now()).fits;
     } catch (const CostiError& e) {
         const Diagnostic& d = e.diagnostics().front();
         if (d.code != std::string(code::requirement) && d.code != std::string(code::bad_domain)) throw;
@@ -126,13 +177,17 @@ Largest max_batch(const Session& session, const Model& model, const Environment&
     Largest out;
     Evaluator ev = session.evaluator(env);
     std::string refused;
+    Stages stages = stages_of(session.program(), env);
+    std::vector<std::uint32_t> free{ids.batch_size};
+    if (stages.rank) free.push_back(*stages.rank);
+    SearchTotals totals(session, model, ev, free);
     auto ok = [&](const Number& b) {
         ev.rebind(ids.batch_size, Value::of(b));
-        return fits_at(session, model, ev, ids, refused);
+        return fits_at(session, model, ev, ids, refused, &totals);
     };
     auto footprint_at = [&](const Number& b) {
         ev.rebind(ids.batch_size, Value::of(b));
-        return footprint(session.program(), ids, ev.environment(), run_totals(session, model, ev));
+        return footprint(session.program(), ids, ev.environment(), totals.at(ev));
     };
     if (!ok(Number(1))) {
         out.limit = refused;
@@ -175,9 +230,13 @@ Largest max_context(const Session& session, const Model& model, const Environmen
     ev.rebind(ids.seq_len, Value::of(Number(1)));
     ev.rebind(ids.logits_to_keep, Value::of(Number(1)));
     std::string refused;
+    Stages stages = stages_of(session.program(), env);
+    std::vector<std::uint32_t> free{ids.cache_len};
+    if (stages.rank) free.push_back(*stages.rank);
+    SearchTotals totals(session, model, ev, free);
     auto ok = [&](const Number& ctx) {
         ev.rebind(ids.cache_len, Value::of(ctx - Number(1)));
-        return fits_at(session, model, ev, ids, refused);
+        return fits_at(session, model, ev, ids, refused, &totals);
     };
     if (!ok(Number(1))) {
         out.limit = refused;
