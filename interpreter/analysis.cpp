@@ -290,11 +290,24 @@ DeviceAnalysis analyse_device(const Session& session, const Model& model, const 
         const Kernel* entry = session.entry_of(model, env).kernel;
         if (!every_stage_fits && tp && std::find(entry->reads.begin(), entry->reads.end(), *tp) != entry->reads.end()) {
             d.tp_searched = true;
-            d.fits_at_tp = smallest_tp(session, model, env, *ids);
+            if (auto layout = smallest_layout(session, model, env, *ids)) {
+                d.fits_at_tp = layout->first;
+                d.fits_at_pp = layout->second;
+                if (d.fits_at_pp != Number(1)) d.fits_at_tp_alone = smallest_tp(session, model, env, *ids);
+            }
         }
     }
     return d;
 }
+
+namespace {
+std::vector<std::int64_t> device_counts() {
+    std::vector<std::int64_t> counts;
+    for (std::int64_t n = 2; n <= 64; ++n) counts.push_back(n);
+    for (std::int64_t n = 128; n <= 1024; n *= 2) counts.push_back(n);
+    return counts;
+}
+}  // namespace
 
 std::optional<Number> smallest_tp(const Session& session, const Model& model, const Environment& env,
                                   const AnalysisIds& ids) {
@@ -302,13 +315,46 @@ std::optional<Number> smallest_tp(const Session& session, const Model& model, co
     if (!tp) return std::nullopt;
     Evaluator ev = session.evaluator(env);
     std::string refused;
-    std::vector<std::int64_t> degrees;
-    for (std::int64_t t = 2; t <= 64; ++t) degrees.push_back(t);
-    for (std::int64_t t = 128; t <= 1024; t *= 2) degrees.push_back(t);
-    for (std::int64_t t : degrees) {
+    for (std::int64_t t : device_counts()) {
         if (Number(t) <= env.runtime[*tp].num) continue;
         ev.rebind(*tp, Value::of(Number(t)));
         if (fits_at(session, model, ev, ids, refused)) return Number(t);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::pair<Number, Number>> smallest_layout(const Session& session, const Model& model,
+                                                         const Environment& env, const AnalysisIds& ids) {
+    const Program& program = session.program();
+    auto tp = program.find_runtime("tp");
+    if (!tp) return std::nullopt;
+    auto pp = program.find_runtime("pp");
+    const Kernel* entry = session.entry_of(model, env).kernel;
+    bool reads_pp = pp && std::find(entry->reads.begin(), entry->reads.end(), *pp) != entry->reads.end();
+    // The scale-up domain: devices one node's links join (1 without: every group crosses PCIe).
+    std::int64_t domain = 1;
+    auto link = program.property_id.find("link_domain");
+    if (env.hardware != nullptr && link != program.property_id.end()) {
+        const Value& v = env.hardware->values[link->second];
+        if (v.is_number() && v.num.is_integer()) domain = std::max<std::int64_t>(1, v.num.to_int64().value_or(1));
+    }
+    Number current = env.runtime[*tp].num * (pp ? env.runtime[*pp].num : Number(1));
+    Evaluator ev = session.evaluator(env);
+    std::string refused;
+    auto fits = [&](std::int64_t t, std::int64_t p) {
+        ev.rebind(*tp, Value::of(Number(t)));
+        if (pp) ev.rebind(*pp, Value::of(Number(p)));
+        return fits_at(session, model, ev, ids, refused);
+    };
+    for (std::int64_t n : device_counts()) {
+        if (Number(n) <= current) continue;
+        // Tensor parallelism as wide as the domain allows, the rest in pipeline stages; then,
+        // past the domain, tensor parallelism across it.
+        for (std::int64_t t = std::min(domain, n); t >= 1; --t) {
+            if (n % t != 0 || (t != n && !reads_pp)) continue;
+            if (fits(t, n / t)) return std::make_pair(Number(t), Number(n / t));
+        }
+        if (n > domain && fits(n, 1)) return std::make_pair(Number(n), Number(1));
     }
     return std::nullopt;
 }

@@ -92,10 +92,14 @@ struct DeviceAnalysis {
     Largest max_batch;
     Largest max_context;
     Number batch, context;
-    // When the run does not fit and its kernels model tensor parallelism: the smallest degree
-    // at which this step fits on as many of the device (none: not up to 1024).
+    // When the run does not fit and its kernels model tensor parallelism: the smallest layout
+    // (smallest_layout) on which this step fits (none: not up to 1024 devices).
     bool tp_searched = false;
     std::optional<Number> fits_at_tp;
+    Number fits_at_pp{1};
+    // When that layout has pipeline stages: the smallest tensor-parallel degree alone (none:
+    // not up to 1024, or the model refuses every one).
+    std::optional<Number> fits_at_tp_alone;
     // With pipeline stages: each stage's time and footprint (the run's own footprint is its
     // stage's, but `fits` is every stage's).
     struct StageRun {
@@ -107,12 +111,20 @@ struct DeviceAnalysis {
 using StageRun = DeviceAnalysis::StageRun;
 DeviceAnalysis analyse_device(const Session& session, const Model& model, const Environment& env, const CostNode& root);
 
-// The smallest tensor-parallel degree above the environment's at which the step fits: every
-// degree up to 64, then 128, 256, 512 and 1024, each an exact evaluation; degrees the model
-// refuses (a require, such as heads not dividing) are skipped. None when the entry kernel does
-// not read tp or nothing up to 1024 fits.
+// The smallest layout on which the step fits: the fewest devices N above the environment's
+// tp x pp (every N up to 64, then 128, 256, 512 and 1024), and for that N vLLM's rule for
+// several nodes (docs/parallelism.md): tensor parallelism as wide as one scale-up domain allows
+// (tp the largest divisor of N up to hw.link_domain), the rest as pipeline stages (pp = N / tp,
+// when the model's kernels read pp); past the domain, tp = N across domains last. Each
+// candidate is an exact evaluation of every stage; layouts the model refuses (a require, such
+// as heads not dividing) are skipped. None when the entry kernel does not read tp or nothing up
+// to 1024 devices fits. The result is (tp, pp).
+// The smallest tensor-parallel degree above the environment's at which the step fits with the
+// environment's pp: every degree up to 64, then 128 … 1024 (smallest_layout's counts).
 std::optional<Number> smallest_tp(const Session& session, const Model& model, const Environment& env,
                                   const AnalysisIds& ids);
+std::optional<std::pair<Number, Number>> smallest_layout(const Session& session, const Model& model,
+                                                         const Environment& env, const AnalysisIds& ids);
 
 // A request of `prompt` tokens and `generate` decode steps for each of batch_size sequences:
 // a prefill (seq_len = prompt, cache_len = 0) and one step at each cache_len prompt …

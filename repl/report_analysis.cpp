@@ -101,6 +101,14 @@ Number cost_per_million(const Number& price, const Number& time, const Number& t
     return *Number::divide(price * time * Number(1000000), Number(3600) * tokens);
 }
 
+// "tp 8 x pp 2: 16 x h100-sxm (--tp 8 --pp 2 costs this step per device)"; pp 1 is not named.
+std::string layout_text(const Number& tp, const Number& pp, const std::string& hardware) {
+    bool staged = pp != Number(1);
+    std::string flags = "--tp " + grouped(tp) + (staged ? " --pp " + grouped(pp) : std::string());
+    return "tp " + grouped(tp) + (staged ? " x pp " + grouped(pp) : std::string()) + ": " + grouped(tp * pp) + " x " +
+           valid_utf8(hardware) + " (" + flags + (staged ? " costs each stage per device)" : " costs this step per device)");
+}
+
 }  // namespace
 
 namespace {
@@ -253,11 +261,15 @@ std::string device_text(const interp::Program& program, const DeviceRun& run, co
     }
     if (run.tp_searched) {
         out += "  fits at     " +
-               (run.fits_at_tp ? "tp " + grouped(*run.fits_at_tp) + ": " + grouped(*run.fits_at_tp) + " x " +
-                                     valid_utf8(run.hardware->name) + " (--tp " + grouped(*run.fits_at_tp) +
-                                     " costs this step per device)"
-                               : std::string("no tensor-parallel degree up to 1024 fits this step")) +
+               (run.fits_at_tp ? layout_text(*run.fits_at_tp, run.fits_at_pp, run.hardware->name)
+                               : std::string("no layout of up to 1024 devices fits this step")) +
                "\n";
+        if (run.fits_at_pp != Number(1))
+            out += "  or          " +
+                   (run.fits_at_tp_alone ? layout_text(*run.fits_at_tp_alone, Number(1), run.hardware->name) +
+                                               ", tensor parallelism alone"
+                                         : std::string("no tensor-parallel degree alone up to 1024 fits this step")) +
+                   "\n";
     }
     return out;
 }
@@ -275,7 +287,13 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
     memory["context"] = run.context.to_string();
     memory["max_batch"] = largest_json(run.max_batch);
     memory["max_context"] = largest_json(run.max_context);
-    if (run.tp_searched) memory["fits_at_tp"] = run.fits_at_tp ? ordered_json(run.fits_at_tp->to_string()) : ordered_json(nullptr);
+    if (run.tp_searched) {
+        memory["fits_at_tp"] = run.fits_at_tp ? ordered_json(run.fits_at_tp->to_string()) : ordered_json(nullptr);
+        memory["fits_at_pp"] = run.fits_at_tp ? ordered_json(run.fits_at_pp.to_string()) : ordered_json(nullptr);
+        if (run.fits_at_pp != Number(1))
+            memory["fits_at_tp_alone"] =
+                run.fits_at_tp_alone ? ordered_json(run.fits_at_tp_alone->to_string()) : ordered_json(nullptr);
+    }
     if (!run.stages.empty()) {
         ordered_json stages = ordered_json::array();
         for (const auto& s : run.stages) {

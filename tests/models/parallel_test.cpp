@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "interpreter/analysis.hpp"
 #include "model_support.hpp"
 
 namespace costi::models_test {
@@ -26,7 +27,7 @@ public:
         : EngineRuns({root_dir + "/kernels/vllm/vllm.cost"}, device ? root_dir + "/hardware/h100-sxm.cost" : "",
                      {models_dir + "/llama-3-70b.cost", models_dir + "/qwen2.5-72b.cost", models_dir + "/gpt2.cost",
                       models_dir + "/gemma-2-9b.cost", models_dir + "/mixtral-8x7b-v0.1.cost",
-                      models_dir + "/deepseek-v3.cost"}) {}
+                      models_dir + "/deepseek-v3.cost", models_dir + "/llama-3.1-405b.cost"}) {}
 };
 
 const Parallel& runs() {
@@ -224,6 +225,41 @@ TEST(ExpertParallel, EachDeviceRunsWholeExperts) {
 TEST(ExpertParallel, OnlyTheTensorParallelGroupAndMoeFamilies) {
     EXPECT_EQ(error_of("mistralai/Mixtral-8x7B-v0.1", with(tp(decode(1), 2), "ep", 4)).rfind("E0207 expert parallelism: ep must be 1 or tp x dp", 0), 0u);
     EXPECT_EQ(error_of(llama70, with(tp(decode(1), 2), "ep", 2)).rfind("E0213 ep = 2: the vllm execution", 0), 0u);
+}
+
+// The smallest layout on h100-sxm (80 GB, mem_util 9/10: 72 GB usable; link_domain 8) for a
+// one-token decode step at 4096 tokens, found by interp::smallest_layout.
+std::string smallest_on_h100(const std::string& model, const Step& s) {
+    const interp::Session& session = on_device().session();
+    interp::Overrides o = s.overrides();
+    o.engine = "vllm";
+    o.hardware = "h100-sxm";
+    const interp::Model& m = session.pick_model(model);
+    auto ids = interp::AnalysisIds::of(session.program());
+    auto layout = interp::smallest_layout(session, m, session.environment(m, o), *ids);
+    return layout ? "tp " + layout->first.to_string() + " pp " + layout->second.to_string() : "none";
+}
+
+// Llama-3-70B: one device holds 2 · 70,553,706,496 B of weights, more than 72 GB; at tp 2 a
+// device holds 2 · llama70_params(2) = 70,555,025,408 B and 80 · 4096 · 2 · 4 · 128 · 2 =
+// 671,088,640 B of KV cache, 71.23 GB, leaving 0.77 GB for the working set (tens of MB).
+// Llama-3.1-405B (H 16384, I 53248, 126 layers, 128 heads, 8 KV heads, V 128256):
+// 811.7 GB of weights need at least 12 devices (811.7 / 11 > 72); of 12, tp 8 does not divide
+// 12 and tp 6 does not divide the heads, so tp 4 x pp 3, 42 layers a stage: a layer's
+// (128 + 8 + 8 + 128) · 128 · 16384 + 3 · 53248 · 16384 parameters over 4, plus its two norms
+// (16384 each), is 796,950,528 per device; 42 of them, the embedding's quarter
+// (32064 · 16384) on the first stage, 2 B each: 67.99 GB, with 42 · 4096 · 2 · 2 · 128 · 2 B
+// of KV cache 68.17 GB — under 72.
+TEST(Layout, TheSmallestLayoutThatFits) {
+    EXPECT_EQ(str(2 * llama70_params(2)), "70555025408");
+    EXPECT_EQ(str((Int(128 + 8 + 8 + 128) * 128 * 16384 + 3 * Int(53248) * 16384) / 4 + 2 * 16384), "796950528");
+    EXPECT_EQ(smallest_on_h100(llama70, decode(4095)), "tp 2 pp 1");
+    EXPECT_EQ(smallest_on_h100("meta-llama/Llama-3.1-405B", decode(4095)), "tp 4 pp 3");
+    // From a layout already given the search starts above it: from tp 2, at 3 devices tp 3
+    // does not divide the 64 heads, so tp 1 x pp 3 (27, 27, 26 layers by get_pp_indices): the
+    // fullest stage, the first, holds 27 layers of 855,654,400 parameters and the 128256 · 8192
+    // embedding at 2 B (46.21 + 2.10 GB) and 0.45 GB of cache.
+    EXPECT_EQ(smallest_on_h100(llama70, tp(decode(4095), 2)), "tp 1 pp 3");
 }
 
 // Data parallelism over vLLM's MoE layers (FusedMoEParallelConfig flattens dp into the MoE
