@@ -359,8 +359,11 @@ std::optional<std::pair<Number, Number>> smallest_layout(const Session& session,
     return std::nullopt;
 }
 
-Request request(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
-                const Number& prompt, const Number& generate) {
+namespace {
+
+// The request on the stage the environment's pp_rank names (the whole model without stages).
+Request request_on_stage(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
+                         const Number& prompt, const Number& generate) {
     const Program& program = session.program();
     Request r;
     r.prompt = prompt;
@@ -455,6 +458,46 @@ Request request(const Session& session, const Model& model, const Environment& e
     if (peak[ids.workspace] < r.decode[ids.workspace]) peak[ids.workspace] = r.decode[ids.workspace];
     r.has_memory = has_capacity(program, env);
     if (r.has_memory) r.peak = footprint(program, ids, evaluators[0].environment(), peak);
+    return r;
+}
+
+}  // namespace
+
+Request request(const Session& session, const Model& model, const Environment& env, const AnalysisIds& ids,
+                const Number& prompt, const Number& generate) {
+    Stages stages = stages_of(session.program(), env);
+    if (!stages.rank) return request_on_stage(session, model, env, ids, prompt, generate);
+    // Pipeline stages: every step of one batch passes through the stages in turn, so its time
+    // is the sum of the stages' (sends included); the other summed metrics add up the work of
+    // one device of each stage, peaks take the largest stage's; the memory is the fullest
+    // stage's (all fit when it does).
+    const Program& program = session.program();
+    Request r;
+    for (std::int64_t rank = 0; rank < stages.count; ++rank) {
+        Environment stage_env = env;
+        stage_env.runtime[*stages.rank] = Value::of(Number(rank));
+        Request s = request_on_stage(session, model, stage_env, ids, prompt, generate);
+        if (rank == 0) {
+            r = std::move(s);
+            continue;
+        }
+        auto add = [&](std::vector<Number>& into, const std::vector<Number>& from) {
+            for (std::size_t m = 0; m < into.size(); ++m) {
+                if (program.metrics[m].combine_max) {
+                    if (into[m] < from[m]) into[m] = from[m];
+                } else {
+                    into[m] = into[m] + from[m];
+                }
+            }
+        };
+        add(r.prefill, s.prefill);
+        add(r.decode, s.decode);
+        add(r.last_decode, s.last_decode);
+        r.ttft = r.ttft + s.ttft;
+        r.decode_time = r.decode_time + s.decode_time;
+        r.total_time = r.total_time + s.total_time;
+        if (r.has_memory && r.peak.total < s.peak.total) r.peak = s.peak;
+    }
     return r;
 }
 

@@ -129,7 +129,10 @@ std::optional<std::pair<Number, Number>> smallest_layout(const Session& session,
 // A request of `prompt` tokens and `generate` decode steps for each of batch_size sequences:
 // a prefill (seq_len = prompt, cache_len = 0) and one step at each cache_len prompt …
 // prompt + generate − 1 (seq_len = 1), both keeping the logits of the last position only
-// (logits_to_keep = 1, as generate() does). Every step is evaluated and summed exactly.
+// (logits_to_keep = 1, as generate() does). Every step is evaluated and summed exactly. With
+// pipeline stages (pp > 1) every step of the batch passes through each stage in turn: the
+// times add up over the stages, the other summed metrics too (one device of each stage), and
+// the memory is the fullest stage's.
 struct Request {
     Number prompt, generate, batch;
     std::vector<Number> prefill;      // totals of the prefill, per metric

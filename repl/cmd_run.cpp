@@ -222,14 +222,11 @@ int run(RunState& st, CLI::App& app) {
         if (!ids) throw Misuse{"the hardware file does not import stdlib/roofline.cost", "hardware/*.cost show how"};
     }
     if (is_request) {
-        if (auto layout = interp::layout_of(program, env); layout && layout->pp != Number(1))
-            throw Misuse{"--prompt/--generate over pipeline stages is not modelled yet",
-                         "time one step per stage with --seq_len/--cache_len and --pp (docs/parallelism.md)"};
         interp::Request r = interp::request(session, model, env, *ids, prompt, generate);
         std::cout << (st.format == "json" ? report::request_json(program, *env.hardware, r, env, model.name)
                                           : report::request_text(program, *env.hardware, r, env, model.name));
         if (auto layout = interp::layout_of(program, env); layout && st.format != "json")
-            std::cout << "\n" << report::layout_line(*layout);
+            std::cout << "\n" << report::request_layout_line(*layout);
         return 0;
     }
     // The tree is kept one level below what is shown (the note counts the calls there);

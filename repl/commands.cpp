@@ -358,6 +358,7 @@ void request_command(CommandContext& ctx) {
     }
     interp::Request r = interp::request(ws.session(), *ws.model(), env, *ids, prompt, generate);
     ctx.out << report::request_text(ws.program(), *env.hardware, r, env, ws.model()->name);
+    if (auto layout = interp::layout_of(ws.program(), env)) ctx.out << "\n" << report::request_layout_line(*layout);
 }
 
 std::string signature(const interp::Kernel& k) {

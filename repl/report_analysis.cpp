@@ -126,6 +126,16 @@ std::string layout_line(const interp::Layout& layout) {
            "\n";
 }
 
+std::string request_layout_line(const interp::Layout& layout) {
+    if (layout.pp == interp::Number(1)) return layout_line(layout);
+    return "layout: tp " + grouped(layout.tp) + " x pp " + grouped(layout.pp) + " x dp " + grouped(layout.dp) + " = " +
+           grouped(layout.devices) + " devices" +
+           (layout.ep == interp::Number(1) ? "" : " (experts over ep " + grouped(layout.ep) + ")") +
+           "; each step of the batch passes through the " + grouped(layout.pp) +
+           " stages in turn: its time is theirs added up, flops, read and write one device of each stage together, "
+           "the memory the fullest stage's\n";
+}
+
 namespace {
 // A summed metric over every device: one device's total times the devices, or, with pipeline
 // stages, each stage's total times the devices of a stage.

@@ -32,6 +32,9 @@ void device_json(const interp::Program& program, const DeviceRun& run, const int
 // devices; times and maxima are per device): text under the totals, and JSON ("layout").
 // `stages`: each pipeline stage's totals (interp::stage_totals), empty without stages.
 std::string layout_line(const interp::Layout& layout);
+// The layout line under a whole request: with pipeline stages, what the request's numbers add
+// up (interp::request); else layout_line.
+std::string request_layout_line(const interp::Layout& layout);
 std::string layout_text(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,
                         const std::vector<std::vector<interp::Number>>& stages = {});
 void layout_json(const interp::Program& program, const interp::Layout& layout, const interp::CostNode& root,

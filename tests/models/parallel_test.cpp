@@ -262,6 +262,30 @@ TEST(Layout, TheSmallestLayoutThatFits) {
     EXPECT_EQ(smallest_on_h100(llama70, tp(decode(4095), 2)), "tp 1 pp 3");
 }
 
+// A whole request over pipeline stages (interp::request): each step passes through the
+// stages in turn. Llama-3-70B at tp 4, prompt 100, 2 decode steps: the stages' flops add up
+// to exactly those of the same request without stages (the embedding on stage 0, norm and
+// lm_head on stage 1, sends computing nothing); the time is at least the unstaged one plus the
+// sends; the memory is the fullest stage's (stage 1: 8,819,712,000 parameters at 2 B, see
+// golden hw_pp_request).
+TEST(PipelineParallel, ARequestPassesThroughEveryStage) {
+    const interp::Session& session = on_device().session();
+    const interp::Model& m = session.pick_model(llama70);
+    auto ids = interp::AnalysisIds::of(session.program());
+    auto request = [&](std::int64_t pp) {
+        interp::Overrides o = tp(with(decode(0), "pp", pp), 4).overrides();
+        o.engine = "vllm";
+        o.hardware = "h100-sxm";
+        return interp::request(session, m, session.environment(m, o), *ids, Number(100), Number(2));
+    };
+    interp::Request staged = request(2), whole = request(1);
+    auto flops = *session.program().find_metric("flops");
+    EXPECT_EQ(staged.prefill[flops].to_string(), whole.prefill[flops].to_string());
+    EXPECT_EQ(staged.decode[flops].to_string(), whole.decode[flops].to_string());
+    EXPECT_GT(staged.total_time, whole.total_time);
+    EXPECT_EQ(staged.peak.weights.to_string(), "17639424000");
+}
+
 // Data parallelism over vLLM's MoE layers (FusedMoEParallelConfig flattens dp into the MoE
 // group; the default allgather_reducescatter backend). Mixtral-8x7B (H 4096, I 14336, 8
 // experts, top-2, 32 layers, 32 heads, 8 KV heads, d 128, V 32000), dp = 2, ep = 2, tp = 1,
