@@ -57,6 +57,17 @@ void Session::load_file(const std::string& path) {
     if (first_file_ == nullptr) first_file_ = file;
 }
 
+void Session::load_files(const std::vector<std::string>& paths) {
+    std::size_t before = loader_.modules().size();
+    try {
+        for (const auto& path : paths) loader_.load_file(path);
+    } catch (...) {
+        loader_.truncate(before);
+        throw;
+    }
+    recheck(before);
+}
+
 void Session::load_text(const std::string& name, std::string text) {
     std::size_t before = loader_.modules().size();
     loader_.load_text(name, std::move(text));

@@ -43,6 +43,10 @@ public:
 
     // Loads a file (and its imports) and rechecks. On error the session is unchanged. Throws CostiError.
     void load_file(const std::string& path);
+    // Loads several files (and their imports) and checks the program once: what loading them
+    // one by one gives, for one check instead of one each. On error the session is unchanged.
+    // None becomes the session's first file. Throws CostiError.
+    void load_files(const std::vector<std::string>& paths);
     // Loads text as a new module (REPL definitions); on error the session is unchanged.
     void load_text(const std::string& name, std::string text);
     // Loads every kernels/*.cost of the built-in library (for --config and the REPL); given

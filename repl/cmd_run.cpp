@@ -41,6 +41,27 @@ exit status: 0 success, 1 error in the input, 2 misuse of the command line.
 )";
 
 
+// A library device and the engine its analyses run, loaded together: one check of the whole
+// program instead of one for each (every load re-checks everything loaded). When anything
+// fails nothing is loaded, and load_hardware and load_engine / load_analysis_engine below
+// load them one by one and report as they always have; when it succeeds they find both
+// declared.
+void preload_hardware_and_engine(RunState& st) {
+    if (st.hw.empty() || st.load_error) return;
+    if (st.hw.size() > 5 && st.hw.compare(st.hw.size() - 5, 5, ".cost") == 0) return;  // a file: load_hardware's
+    const interp::Program& program = st.session->program();
+    if (program.find_hardware(st.hw) != nullptr) return;
+    std::string engine = st.engine.empty() ? std::string(interp::analysis_engine) : st.engine;
+    if (engine == "transformers" || program.find_engine(engine) != nullptr) return;
+    try {
+        std::vector<std::string> paths{find_hardware(st.hw).string()};
+        for (const auto& p : engine_files_for(*st.session, engine, find_engine(engine))) paths.push_back(p.string());
+        st.session->load_files(paths);
+    } catch (const CostiError&) {
+        // Nothing loaded: the one-by-one loads below say what is wrong.
+    }
+}
+
 // --hw NAME: loads the hardware file (and with it stdlib/roofline.cost) into the session
 // before the flags are made, so the roofline's runtime variables are flags too.
 void load_hardware(RunState& st) {
@@ -314,6 +335,7 @@ void prepare(const std::shared_ptr<RunState>& st, CLI::App& app, const std::vect
         if (args[i].rfind("--engine=", 0) == 0) st->engine = args[i].substr(9);
     }
     load(*st, find_file(app, args));
+    preload_hardware_and_engine(*st);
     load_hardware(*st);
     load_engine(*st);
     // With a device and no engine named, the analyses run interp::analysis_engine.

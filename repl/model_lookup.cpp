@@ -186,28 +186,25 @@ ModelRef find_model(const std::string& what) {
                                 {}});
 }
 
-void load_engine_for(interp::Session& session, const std::string& name, const fs::path& root) {
+std::vector<fs::path> engine_files_for(const interp::Session& session, const std::string& name, const fs::path& root) {
     std::vector<fs::path> needed;
     for (const auto& f : interp::library_engine_files(name)) {
         for (const auto& kernel : f.maps) {
             if (session.program().find_kernel(kernel) != nullptr) {
-                needed.push_back(f.path);
+                // Named as find_engine names the root: kernels/NAME/FILE.cost.
+                needed.push_back(shown(f.path.parent_path().parent_path().parent_path(), f.path));
                 break;
             }
         }
     }
-    if (needed.empty()) {
-        session.load_file(root.string());
-        return;
-    }
-    if (needed.size() == 1) {  // named as find_engine names the root: kernels/NAME/FILE.cost
-        session.load_file(shown(needed.front().parent_path().parent_path().parent_path(), needed.front()).string());
-        return;
-    }
-    // Several families: one module importing them, so a failure leaves the session unchanged.
-    std::string text;
-    for (const auto& p : needed) text += "import \"" + fs::absolute(p).generic_string() + "\"\n";
-    session.load_text("<engine " + name + ">", text);
+    if (needed.empty()) needed.push_back(root);
+    return needed;
+}
+
+void load_engine_for(interp::Session& session, const std::string& name, const fs::path& root) {
+    std::vector<std::string> paths;
+    for (const auto& p : engine_files_for(session, name, root)) paths.push_back(p.string());
+    session.load_files(paths);
 }
 
 void load_analysis_engine(interp::Session& session) {

@@ -46,6 +46,9 @@ std::filesystem::path find_engine(const std::string& name);
 // declares (interp::library_engine_files), or `root` — every family — when none does.
 // Throws interp::CostiError; on error the session is unchanged.
 void load_engine_for(interp::Session& session, const std::string& name, const std::filesystem::path& root);
+// The files load_engine_for loads, named as find_engine names the root.
+std::vector<std::filesystem::path> engine_files_for(const interp::Session& session, const std::string& name,
+                                                    const std::filesystem::path& root);
 
 // With a device selected and no engine named, the analyses run interp::analysis_engine: loads
 // it for the session's program (load_engine_for) unless the session declares it already. A file that

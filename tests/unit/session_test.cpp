@@ -74,6 +74,16 @@ TEST(Session, FailedInputLeavesTheSessionUnchanged) {
     EXPECT_EQ(flops(s, "e"), "5");
 }
 
+TEST(Session, SeveralFilesLoadTogetherOrNotAtAll) {
+    Session s;
+    // The second file fails (a missing import): the first, which alone would load, is not kept.
+    EXPECT_THROW(s.load_files({fixtures + "imports/sub/a.cost", fixtures + "imports/missing.cost"}), CostiError);
+    EXPECT_EQ(s.program().find_kernel("A"), nullptr);
+    s.load_files({fixtures + "imports/sub/a.cost", fixtures + "imports/main.cost"});
+    EXPECT_NE(s.program().find_kernel("A"), nullptr);
+    EXPECT_EQ(flops(s), "11");
+}
+
 TEST(Session, UnknownModelSuggestsOne) {
     Session s;
     s.load_file(fixtures + "imports/main.cost");
