@@ -1,0 +1,156 @@
+"""costi against a trace of real PyTorch execution (issue 12): a tiny Llama, eager attention,
+prefill and decode, float32 and bfloat16.
+
+    python3 tests/torch/crosscheck.py COSTI_BINARY [--report]
+
+Runs the plain-torch forward of tests/torch/llama_plain.py under tests/torch/recorder.py's
+CostRecorder and costi on the same config, then compares FLOPs, bytes read and bytes
+written module by module (costi's call labels are transformers' module names). Exit 0 when
+every comparison that is asserted agrees exactly; 77 (ctest's skip) without torch.
+
+What is asserted: parameters, and FLOPs, bytes read and bytes written of every module, at
+batch 1 and above, prefill and decode, float32 and bfloat16 — except the differences
+listed in KNOWN with their cause (reported with --report).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import torch
+except ImportError:
+    print("torch is not installed (Debian: python3-torch): skipped")
+    sys.exit(77)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import llama_plain  # noqa: E402
+from recorder import CostRecorder, totals_by_path  # noqa: E402
+
+CFG = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 96,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "num_hidden_layers": 2,
+    "vocab_size": 128,
+    "rms_norm_eps": 1e-6,
+    "rope_theta": 10000.0,
+    "hidden_act": "silu",
+    "tie_word_embeddings": False,
+    "attention_bias": False,
+    "mlp_bias": False,
+    "_attn_implementation": "eager",
+}
+
+# Byte differences known and explained, (dtype, module path) -> cause: reported, not
+# asserted; everything else must agree exactly. One is left, issue 12's item 2: in bfloat16,
+# eager attention's softmax(dim=-1, dtype=torch.float32) runs in ATen as a cast to float32
+# and then a float32 softmax (the fused half-to-float path is CUDA float16 only); costi
+# counts one fused kernel. The enclosing modules differ by the same bytes.
+SOFTMAX = "issue 12 item 2: bf16 softmax(dtype=float32) is a cast then a float32 softmax in ATen"
+KNOWN = {("bfloat16", path): SOFTMAX for path in ("", "model", "model.layers", "model.layers.self_attn")}
+
+
+def costi_tree(costi, cfg_path, batch, seq_len, cache_len, width):
+    args = [costi, "run", "--config", cfg_path, "--batch_size", str(batch), "--seq_len", str(seq_len),
+            "--cache_len", str(cache_len),
+            "--w_bytes", str(width), "--a_bytes", str(width), "--kv_bytes", str(width),
+            "--depth", "all", "--format", "json"]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def costi_by_path(doc):
+    """Inclusive totals per label path, repeated subtrees summed (as the trace's per-layer sum)."""
+    res = {}
+
+    def walk(node, path, mult):
+        count = int(node["count"])
+        tot = node["total"]
+        key = path
+        vals = tuple(int(tot[m]) * mult for m in ("flops", "read", "write")) if mult != 1 else tuple(
+            int(tot[m]) for m in ("flops", "read", "write"))
+        f, r, w = res.get(key, (0, 0, 0))
+        res[key] = (f + vals[0], r + vals[1], w + vals[2])
+        for child in node.get("children", []):
+            walk(child, (path + "." if path else "") + child["label"], mult * count)
+
+    root = doc["tree"]
+    res[""] = tuple(int(root["total"][m]) for m in ("flops", "read", "write"))
+    for child in root.get("children", []):
+        walk(child, child["label"], 1)
+    return res
+
+
+def trace(model, batch, seq_len, cache_len, dtype):
+    cache = [llama_plain.DynamicLayer() for _ in range(CFG["num_hidden_layers"])]
+    if cache_len:
+        ids = torch.randint(0, CFG["vocab_size"], (batch, cache_len))
+        pos = torch.arange(cache_len)[None].expand(batch, -1)
+        with torch.no_grad():
+            model(ids, pos, llama_plain.causal_mask(batch, cache_len, 0, dtype), cache)
+    ids = torch.randint(0, CFG["vocab_size"], (batch, seq_len))
+    pos = torch.arange(cache_len, cache_len + seq_len)[None].expand(batch, -1).contiguous()
+    mask = llama_plain.causal_mask(batch, seq_len, cache_len, dtype)
+    rec = CostRecorder(model)
+    with torch.no_grad(), rec:
+        model(ids, pos, mask, cache)
+    rec.remove_hooks()
+    return rec
+
+
+def main():
+    costi = sys.argv[1]
+    report = "--report" in sys.argv
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg_path = os.path.join(tmp, "config.json")
+        with open(cfg_path, "w") as f:
+            json.dump(CFG, f)
+        for dtype, width in ((torch.float32, 4), (torch.bfloat16, 2)):
+            model = llama_plain.build(CFG, dtype)
+            for batch, seq_len, cache_len in ((1, 5, 0), (1, 1, 5), (2, 3, 4), (3, 1, 6)):
+                doc = costi_tree(costi, cfg_path, batch, seq_len, cache_len, width)
+                params = int(doc["totals"]["params"])
+                if params != llama_plain.param_count(model):
+                    failures.append(f"params: costi {params}, torch {llama_plain.param_count(model)}")
+                rec = trace(model, batch, seq_len, cache_len, dtype)
+                if rec.unknown:
+                    failures.append(f"ops without a costing rule: {sorted(rec.unknown)}")
+                torch_paths = totals_by_path(rec.records)
+                costi_paths = costi_by_path(doc)
+                case = f"{str(dtype).split('.')[-1]} batch={batch} seq_len={seq_len} cache_len={cache_len}"
+                for path in sorted(torch_paths):
+                    if path not in costi_paths:
+                        failures.append(f"{case}: module {path!r} ran in torch but has no node in costi")
+                        continue
+                    t, c = torch_paths[path], costi_paths[path]
+                    for i, metric in enumerate(("flops", "read", "write")):
+                        if t[i] == c[i]:
+                            continue
+                        why = KNOWN.get((str(dtype).split(".")[-1], path)) if metric != "flops" else None
+                        known = why is not None
+                        line = f"{case}: {path or '<model>'} {metric}: costi {c[i]}, torch {t[i]} ({c[i] - t[i]:+d})"
+                        if known:
+                            line += f"  [known: {why}]"
+                        if report or not known:
+                            print(line)
+                        if not known:
+                            failures.append(line)
+                if report:
+                    for r in rec.records:
+                        print("   ", r)
+    for f in failures:
+        print("FAIL:", f)
+    print(f"{len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
