@@ -1,6 +1,7 @@
 // Issue 13: the Qwen3 and Qwen3-MoE families (kernels/qwen3.cost, kernels/qwen3_moe.cost) and
 // their shipped checkpoints, Qwen/Qwen3-8B (models/qwen3-8b.cost) and Qwen/Qwen3-30B-A3B
-// (models/qwen3-30b-a3b.cost), and vLLM's execution of Qwen3 (kernels/vllm/qwen3.cost).
+// (models/qwen3-30b-a3b.cost), and vLLM's execution of both (kernels/vllm/qwen3.cost,
+// kernels/vllm/qwen3_moe.cost).
 //
 // Every expected value is derived by hand from the checkpoints' config values (the
 // arithmetic is in the comments, and redone here with 128-bit integers from the module
@@ -376,15 +377,17 @@ TEST(FamilyQwen3ConfigJson, EveryPathRuns) {
     }
 }
 
-// ---- the vLLM execution (kernels/vllm/qwen3.cost) ------------------------------------------------
+// ---- the vLLM execution (kernels/vllm/qwen3.cost, qwen3_moe.cost) -------------------------------
 
 // vLLM's Qwen3 (qwen3.py @ e745baff) loads the same weights: one qkv GEMM [4096 → (32 + 2·8)·128],
 // o_proj, Qwen2's gate_up / down, the q/k norms (128 each), the RMSNorms, embedding and lm_head:
-// the 8,190,735,360 of the transformers execution. Qwen3-MoE has no vLLM kernel yet: refused.
+// the 8,190,735,360 of the transformers execution; vLLM's Qwen3-MoE (qwen3_moe.py @ 2e0831b0)
+// the 30,532,122,624 (router [2048 → 128], the experts' w13 [128, 2·768, 2048] and
+// w2 [128, 2048, 768]), 3,353,032,704 active.
 class Qwen3Engine : public EngineRuns {
 public:
     Qwen3Engine()
-        : EngineRuns({models_dir + "/../kernels/vllm/qwen3.cost"}, "",
+        : EngineRuns({models_dir + "/../kernels/vllm/qwen3.cost", models_dir + "/../kernels/vllm/qwen3_moe.cost"}, "",
                      {models_dir + "/qwen3-8b.cost", models_dir + "/qwen3-30b-a3b.cost"}) {}
 };
 
@@ -397,12 +400,10 @@ TEST(FamilyQwen3Vllm, ParamsEqualUnderBothExecutions) {
     for (const std::string exec : {"vllm", ""}) {
         EXPECT_EQ(engine().total_as("Qwen/Qwen3-8B", "params", steps::prefill(7), exec), str(q8::params)) << exec;
         EXPECT_EQ(engine().total_as("Qwen/Qwen3-8B", "params", steps::decode(4096, 3), exec), str(q8::params)) << exec;
-    }
-    try {
-        engine().run_as("Qwen/Qwen3-30B-A3B", steps::decode(10), "vllm");
-        ADD_FAILURE() << "Qwen3-MoE ran under vllm";
-    } catch (const costi::interp::CostiError& e) {
-        EXPECT_EQ(e.diagnostics().front().code, "E0118");
+        EXPECT_EQ(engine().total_as("Qwen/Qwen3-30B-A3B", "params", steps::prefill(7), exec), str(a3b::params)) << exec;
+        EXPECT_EQ(engine().total_as("Qwen/Qwen3-30B-A3B", "active_params", steps::decode(4096, 3), exec),
+                  str(a3b::active))
+            << exec;
     }
 }
 
@@ -421,6 +422,12 @@ TEST(FamilyQwen3Vllm, DecodeKvWriteIsTheNewTokensOnly) {
     fp8.runtime.emplace_back("kv_bytes", 1);
     EXPECT_EQ(engine().leaves_as("Qwen/Qwen3-8B", "vllm.reshape_and_cache_flash", "write", fp8, "vllm"),
               str(per_token / 2));
+    // Qwen3-30B-A3B: 48 layers · 2 · 4 KV heads · 128 · 2 B = 98,304 B per token.
+    const Int moe_token = a3b::L * 2 * a3b::kv * a3b::d * 2;
+    EXPECT_EQ(str(moe_token), "98304");
+    EXPECT_EQ(engine().leaves_as("Qwen/Qwen3-30B-A3B", "vllm.reshape_and_cache_flash", "write", steps::decode(4096, 2),
+                                 "vllm"),
+              str(2 * moe_token));
 }
 
 // The linear layers do the same FLOPs merged or not: a 512-token prefill does
@@ -435,16 +442,38 @@ TEST(FamilyQwen3Vllm, GemmFlopsEqualTheTransformersExecution) {
     EXPECT_EQ(engine().leaves_as("Qwen/Qwen3-8B", "F.linear", "flops", hf, ""), expected);
 }
 
+// The MoE layers under vLLM: the router GEMM (F.linear) and the grouped expert GEMMs
+// (fused_moe_kernel, 2·K·N per routed pair: w13 [2048 → 2·768], w2 [768 → 2048]) do what the
+// transformers execution's router and per-expert gate / up / down do. A 512-token prefill:
+//   2·512·48·(18,874,368 + 262,144 + 8·4,718,592) + 2·2048·151936 (lm_head, last position)
+//   = 2,796,646,039,552
+// The w2 kernel also multiplies each pair's output row by its routing weight (stdlib
+// vllm.fused_moe_kernel, mul_routed_weight: N FLOPs per pair), which transformers does as a
+// separate torch.mul: 48 layers · 512·8 pairs · 2048 = 402,653,184 more in the vLLM leaves.
+TEST(FamilyQwen3Vllm, MoeGemmFlopsEqualTheTransformersExecution) {
+    const Int linear = 2 * 512 * (a3b::linear_kn - a3b::H * a3b::V) + 2 * a3b::H * a3b::V;
+    EXPECT_EQ(str(linear), "2796646039552");
+    const Int weight_mul = a3b::L * 512 * a3b::k * a3b::H;
+    auto gemm = [](const CostNode& n) { return kernel_is(n, "F.linear") || kernel_is(n, "vllm.fused_moe_kernel"); };
+    Step hf = steps::prefill(512);
+    hf.runtime.emplace_back("logits_to_keep", 1);
+    EXPECT_EQ(engine().leaves_as("Qwen/Qwen3-30B-A3B", gemm, "flops", steps::prefill(512), "vllm"), str(linear + weight_mul));
+    EXPECT_EQ(engine().leaves_as("Qwen/Qwen3-30B-A3B", "F.linear", "flops", hf, ""), str(linear));
+}
+
 // vLLM's Qwen3Attention has no o_proj bias: a checkpoint with attention_bias is refused there.
 TEST(FamilyQwen3Vllm, AttentionBiasIsRefused) {
     Step s = steps::decode(10);
     s.config.emplace_back("attention_bias", 1);
-    try {
-        engine().run_as("Qwen/Qwen3-8B", s, "vllm");
-        ADD_FAILURE() << "attention_bias ran under vllm";
-    } catch (const costi::interp::CostiError& e) {
-        EXPECT_EQ(e.diagnostics().front().code, "E0207");
-        EXPECT_NE(e.diagnostics().front().message.find("config.attention_bias must be false under vLLM"), std::string::npos);
+    for (const std::string model : {"Qwen/Qwen3-8B", "Qwen/Qwen3-30B-A3B"}) {
+        try {
+            engine().run_as(model, s, "vllm");
+            ADD_FAILURE() << "attention_bias ran under vllm: " << model;
+        } catch (const costi::interp::CostiError& e) {
+            EXPECT_EQ(e.diagnostics().front().code, "E0207");
+            EXPECT_NE(e.diagnostics().front().message.find("config.attention_bias must be false under vLLM"),
+                      std::string::npos);
+        }
     }
 }
 

@@ -193,12 +193,14 @@ TEST(EngineIndex, EachFamilyFileMapsItsTransformersKernels) {
     };
     EXPECT_EQ(maps_of("qwen2"), std::vector<std::string>{"transformers.models.qwen2.modeling_qwen2.Qwen2ForCausalLM"});
     EXPECT_EQ(maps_of("qwen3"), std::vector<std::string>{"transformers.models.qwen3.modeling_qwen3.Qwen3ForCausalLM"});
+    EXPECT_EQ(maps_of("qwen3_moe"),
+              std::vector<std::string>{"transformers.models.qwen3_moe.modeling_qwen3_moe.Qwen3MoeForCausalLM"});
     EXPECT_EQ(maps_of("llama_engine"),
               (std::vector<std::string>{"transformers.models.llama.modeling_llama.LlamaForCausalLM",
                                         "transformers.models.mistral.modeling_mistral.MistralForCausalLM"}));
     EXPECT_EQ(maps_of("gpt2"), std::vector<std::string>{"transformers.models.gpt2.modeling_gpt2.GPT2LMHeadModel"});
     for (const char* stem : {"vllm", "engine", "ops", "fused_moe"}) EXPECT_TRUE(maps_of(stem).empty()) << stem;
-    EXPECT_EQ(files.size(), 8u);  // deepseek_v2, gemma2, gpt2, llama_engine, mixtral, phi3, qwen2, qwen3
+    EXPECT_EQ(files.size(), 9u);  // deepseek_v2, gemma2, gpt2, llama_engine, mixtral, phi3, qwen2, qwen3, qwen3_moe
     EXPECT_TRUE(costi::interp::library_engine_files("no-such-engine").empty());
 }
 
