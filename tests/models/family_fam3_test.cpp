@@ -1,9 +1,11 @@
-// New families of issue 13 (branch fam3): Gemma 3 text (kernels/gemma3.cost, google/gemma-3-1b-it).
+// New families of issue 13 (branch fam3): Gemma 3 text (kernels/gemma3.cost, google/gemma-3-1b-it)
+// and Qwen2-MoE (kernels/qwen2_moe.cost, Qwen/Qwen1.5-MoE-A2.7B).
 //
 // Every expected number is derived by hand below from the checkpoint's config.json (the module
-// shapes of modeling_gemma3.py @ 9ee3f431) and, for the parameters, compared with the published
+// shapes of modeling_gemma3.py @ 9ee3f431, modeling_qwen2_moe.py @ 5dd4a635) and, for the parameters, compared with the published
 // figure; none is pasted from costi's output.
 #include <string>
+#include <vector>
 
 #include "model_support.hpp"
 
@@ -43,6 +45,49 @@ Failure run_failing(const Loaded& model, const Step& step) {
 
 bool is_linear(const CostNode& n) { return kernel_is(n, "F.linear"); }
 
+// `costi run --config FILE` picks the entry kernel from architectures[0]; the model it makes has
+// the shipped model's parameters.
+void expect_config_json_model(const std::string& file, const std::string& entry, Int params, Int active) {
+    auto model = Loaded::from_config_json(config(file));
+    CostNode root = model->run(Step{});
+    ASSERT_NE(root.kernel, nullptr);
+    EXPECT_EQ(root.kernel->name, entry);
+    EXPECT_EQ(model->total("params"), str(params));
+    EXPECT_EQ(model->total("active_params"), str(active));
+}
+
+// The FLOPs one decode step (batch 1, after `cache` tokens) gains when config `key` is `value`.
+std::string flops_added_by(const std::string& model_file, const char* key, std::int64_t value, std::int64_t cache) {
+    auto model = Loaded::shipped(model_file);
+    Step decode;
+    decode.cache = cache;
+    Step changed = decode;
+    changed.config.emplace_back(key, value);
+    auto flops = model->metric("flops");
+    CostNode a = model->run(changed);
+    CostNode b = model->run(decode);
+    return (a.count * a.cost.at(flops) - b.count * b.cost.at(flops)).to_string();
+}
+
+// A config key set to a value the family cannot run: the run stops with E0207 and a message
+// naming the key.
+struct Refusal {
+    const char* key;
+    std::int64_t value;
+    const char* message;
+};
+
+void expect_refusals(const std::string& model_file, const std::vector<Refusal>& cases) {
+    auto model = Loaded::shipped(model_file);
+    for (const auto& c : cases) {
+        Step s;
+        s.config.emplace_back(c.key, c.value);
+        Failure f = run_failing(*model, s);
+        EXPECT_EQ(f.code, "E0207") << c.key << ": " << f.message;
+        EXPECT_NE(f.message.find(c.message), std::string::npos) << c.key << ": " << f.message;
+    }
+}
+
 // ---- Gemma 3: google/gemma-3-1b-it ---------------------------------------------------------
 //
 // config.json: H 1152, I 6912, L 26, 4 heads, 1 KV head, head_dim 256 (H/heads would be 288),
@@ -80,11 +125,8 @@ TEST(FamilyGemma3, ParamsAreTheHandCountAndThePublishedFigure) {
 }
 
 TEST(FamilyGemma3, ConfigJsonSelectsTheFamily) {
-    auto model = Loaded::from_config_json(config("gemma-3-1b-it.json"));
-    CostNode root = model->run(Step{});
-    ASSERT_NE(root.kernel, nullptr);
-    EXPECT_EQ(root.kernel->name, "transformers.models.gemma3.modeling_gemma3.Gemma3ForCausalLM");
-    EXPECT_EQ(model->total("params"), str(g3::params));
+    expect_config_json_model("gemma-3-1b-it.json", "transformers.models.gemma3.modeling_gemma3.Gemma3ForCausalLM",
+                             g3::params, g3::params);
 }
 
 TEST(FamilyGemma3, FivePatternOfSlidingAndFullLayers) {
@@ -138,42 +180,124 @@ TEST(FamilyGemma3, KvCacheBytesOfADecodeStep) {
 // final_logit_softcapping is null in the checkpoint (no soft-cap); set, it adds three
 // element-wise kernels (/ cap, tanh, * cap) over the B·S·V logits: 3·262,144 FLOPs at decode.
 TEST(FamilyGemma3, FinalSoftCapOnlyWhenSet) {
-    auto model = Loaded::shipped("gemma-3-1b-it");
-    Step decode;
-    decode.cache = 100;
-    Step capped = decode;
-    capped.config.emplace_back("final_logit_softcapping", 30);
-    Number diff = Number(0);
-    {
-        auto flops = model->metric("flops");
-        CostNode a = model->run(capped);
-        CostNode b = model->run(decode);
-        diff = a.count * a.cost.at(flops) - b.count * b.cost.at(flops);
-    }
-    EXPECT_EQ(diff.to_string(), str(3 * g3::V));
+    EXPECT_EQ(flops_added_by("gemma-3-1b-it", "final_logit_softcapping", 30, 100), str(3 * g3::V));
 }
 
 TEST(FamilyGemma3, PreconditionsNameTheKey) {
-    auto model = Loaded::shipped("gemma-3-1b-it");
-    struct Case {
-        const char* key;
-        std::int64_t value;
-        const char* message;
-    };
-    const Case cases[] = {
+    expect_refusals("gemma-3-1b-it", {
         {"num_key_value_heads", 3, "config.num_key_value_heads must divide config.num_attention_heads"},
         {"head_dim", 255, "config.head_dim must be even"},
         {"sliding_window_pattern", 0, "config.sliding_window_pattern must be a positive integer"},
         {"use_bidirectional_attention", 1, "config.use_bidirectional_attention must be false"},
         {"final_logit_softcapping", -1, "config.final_logit_softcapping must be a non-negative number"},
-    };
-    for (const auto& c : cases) {
-        Step s;
-        s.config.emplace_back(c.key, c.value);
-        Failure f = run_failing(*model, s);
-        EXPECT_EQ(f.code, "E0207") << c.key << ": " << f.message;
-        EXPECT_NE(f.message.find(c.message), std::string::npos) << c.key << ": " << f.message;
-    }
+    });
+}
+
+// ---- Qwen2-MoE: Qwen/Qwen1.5-MoE-A2.7B -------------------------------------------------------
+//
+// config.json: H 2048, 24 layers, 16 heads = 16 KV heads (d = 2048/16 = 128), V 151936, untied;
+// 60 experts of width 1408, top-4, norm_topk_prob false; a shared expert of width 5632 with a
+// [2048 -> 1] sigmoid gate; decoder_sparse_step 1 (every layer sparse); q/k/v with biases
+// (Qwen2MoeAttention: bias=True), o_proj without.
+namespace q2 {
+constexpr Int H = 2048, V = 151936, L = 24, heads = 16, kv = 16, d = 128, E = 60, k = 4, I_moe = 1408,
+              I_shared = 5632, I_dense = 5632;
+// q 2048·2048 + 2048 = 4,196,352; k, v the same; o 2048·2048 = 4,194,304 → 16,783,360
+constexpr Int attention = H * heads * d + heads * d + 2 * (H * kv * d + kv * d) + heads * d * H;
+constexpr Int expert = 3 * H * I_moe;           // 8,650,752
+constexpr Int shared = 3 * H * I_shared + H;    // 34,603,008 + the gate's 2,048
+constexpr Int router = H * E;                   // 122,880
+constexpr Int norms = 2 * H;                    // 4,096
+// sparse layer: 16,783,360 + 122,880 + 60·8,650,752 + 34,605,056 + 4,096 = 570,560,512
+constexpr Int sparse_layer = attention + router + E * expert + shared + norms;
+// embed_tokens and lm_head 151,936·2048 = 311,164,928 each, final norm 2,048
+constexpr Int outer = 2 * V * H + H;
+constexpr Int params = L * sparse_layer + outer;  // 14,315,784,192
+// active: 4 of 60 experts: 16,783,360 + 122,880 + 4·8,650,752 + 34,605,056 + 4,096 = 86,118,400
+constexpr Int active = L * (attention + router + k * expert + shared + norms) + outer;  // 2,689,173,504
+// GEMM weights one token goes through (K·N, no biases): q, k, v, o 4·2048·2048; router; 4 experts;
+// the shared expert and its gate: 86,108,160 per layer; 24 layers + lm_head 311,164,928
+constexpr Int linear_per_token = L * (4 * H * H + H * E + k * expert + 3 * H * I_shared + H) + H * V;
+}  // namespace q2
+
+TEST(FamilyQwen2Moe, ParamsAndActiveParamsAreTheHandCountAndThePublishedFigures) {
+    static_assert(q2::attention == 16783360);
+    static_assert(q2::sparse_layer == 570560512);
+    static_assert(q2::params == 14315784192);
+    static_assert(q2::active == 2689173504);
+    auto model = Loaded::shipped("qwen1.5-moe-a2.7b");
+    EXPECT_EQ(model->total("params"), str(q2::params));
+    EXPECT_EQ(model->total("active_params"), str(q2::active));
+    // Published (model card, https://huggingface.co/Qwen/Qwen1.5-MoE-A2.7B: "14.3B parameters in
+    // total and 2.7B activated parameters during runtime"): 14,315,784,192 ≈ 14.3B and
+    // 2,689,173,504 ≈ 2.7B; without the embedding and lm_head the activated count is
+    // 2,066,843,648 ≈ 2.0B, the non-embedding figure of the Qwen1.5-MoE announcement.
+    EXPECT_EQ(str(q2::active - 2 * q2::V * q2::H), "2066843648");
+}
+
+TEST(FamilyQwen2Moe, ConfigJsonSelectsTheFamily) {
+    expect_config_json_model("qwen1.5-moe-a2.7b.json",
+                             "transformers.models.qwen2_moe.modeling_qwen2_moe.Qwen2MoeForCausalLM", q2::params,
+                             q2::active);
+}
+
+// Σ 2·M·K·N over the linear layers: the experts see T·k rows in all (T·k/E each), so the
+// FLOPs are those of k experts per token: 2 · tokens · 2,377,760,768.
+TEST(FamilyQwen2Moe, LinearFlopsPrefillAndDecode) {
+    static_assert(q2::linear_per_token == 2377760768);
+    auto model = Loaded::shipped("qwen1.5-moe-a2.7b");
+    auto flops = model->metric("flops");
+    Step prefill;
+    prefill.seq = 64;
+    EXPECT_EQ(leaf_sum(model->run(prefill), flops, is_linear).to_string(), str(2 * 64 * q2::linear_per_token));
+    Step decode;
+    decode.cache = 4096;
+    EXPECT_EQ(leaf_sum(model->run(decode), flops, is_linear).to_string(), str(2 * q2::linear_per_token));
+}
+
+// DynamicCache bytes written by one decode step at cache_len 4096 (bf16): every layer
+// re-concatenates 4097 tokens of K and V: 24 · 2 · 16 · 4097 · 128 · 2 B = 805,502,976.
+TEST(FamilyQwen2Moe, KvCacheBytesOfADecodeStep) {
+    auto model = Loaded::shipped("qwen1.5-moe-a2.7b");
+    Step decode;
+    decode.cache = 4096;
+    CostNode root = model->run(decode);
+    Number cache = node_sum(root, model->metric("write"), [](const CostNode& n) {
+        return kernel_is(n, "transformers.cache_utils.DynamicLayer.update");
+    });
+    constexpr Int expected = q2::L * 2 * q2::kv * (4096 + 1) * q2::d * 2;
+    static_assert(expected == 805502976);
+    EXPECT_EQ(cache.to_string(), str(expected));
+}
+
+// decoder_sparse_step 2: layers 1, 3, …, 23 sparse, the other 12 dense MLPs of intermediate_size:
+// dense layer 16,783,360 + 3·2048·5632 + 4,096 = 51,390,464;
+// 12·(570,560,512 + 51,390,464) + 622,331,904 = 8,085,743,616.
+TEST(FamilyQwen2Moe, DecoderSparseStepMakesDenseLayers) {
+    auto model = Loaded::shipped("qwen1.5-moe-a2.7b");
+    Step s;
+    s.config.emplace_back("decoder_sparse_step", 2);
+    constexpr Int dense_layer = q2::attention + 3 * q2::H * q2::I_dense + q2::norms;
+    static_assert(dense_layer == 51390464);
+    EXPECT_EQ(model->total("params", s), str(12 * (q2::sparse_layer + dense_layer) + q2::outer));
+    EXPECT_EQ(str(12 * (q2::sparse_layer + dense_layer) + q2::outer), "8085743616");
+}
+
+// norm_topk_prob (false in the checkpoint) adds the renormalisation: a sum and a divide over the
+// T·k routing weights per sparse layer: at decode (T = 1) 24 · 2 · 4 = 192 FLOPs.
+TEST(FamilyQwen2Moe, NormTopkProbAddsTheRenormalisation) {
+    EXPECT_EQ(flops_added_by("qwen1.5-moe-a2.7b", "norm_topk_prob", 1, 10), str(q2::L * 2 * q2::k));
+}
+
+TEST(FamilyQwen2Moe, PreconditionsNameTheKey) {
+    expect_refusals("qwen1.5-moe-a2.7b", {
+        {"num_experts_per_tok", 61, "config.num_experts_per_tok must not exceed config.num_experts"},
+        {"num_key_value_heads", 3, "config.num_key_value_heads must divide config.num_attention_heads"},
+        {"head_dim", 64, "config.head_dim must equal hidden_size / num_attention_heads"},
+        {"decoder_sparse_step", 0, "config.decoder_sparse_step must be a positive integer"},
+        {"norm_topk_prob", 2, "config.norm_topk_prob must be true or false"},
+        {"mlp_only_layers.0", 3, "config.mlp_only_layers must be empty"},
+    });
 }
 
 }  // namespace
