@@ -281,6 +281,12 @@ TEST(FamilyQwen2Moe, DecoderSparseStepMakesDenseLayers) {
     static_assert(dense_layer == 51390464);
     EXPECT_EQ(model->total("params", s), str(12 * (q2::sparse_layer + dense_layer) + q2::outer));
     EXPECT_EQ(str(12 * (q2::sparse_layer + dense_layer) + q2::outer), "8085743616");
+    // num_experts 0 (Qwen2MoeConfig allows it, L677): every layer dense:
+    // 24·51,390,464 + 622,331,904 = 1,855,703,040, and active = params.
+    Step dense;
+    dense.config.emplace_back("num_experts", 0);
+    EXPECT_EQ(model->total("params", dense), str(q2::L * dense_layer + q2::outer));
+    EXPECT_EQ(model->total("active_params", dense), "1855703040");
 }
 
 // norm_topk_prob (false in the checkpoint) adds the renormalisation: a sum and a divide over the
