@@ -1,4 +1,4 @@
-// New families of issue 13 (branch fam3): Gemma 3 text (kernels/gemma3.cost, google/gemma-3-1b-it)
+// New families of issue 13: Gemma 3 text (kernels/gemma3.cost, google/gemma-3-1b-it)
 // and Qwen2-MoE (kernels/qwen2_moe.cost, Qwen/Qwen1.5-MoE-A2.7B).
 //
 // Every expected number is derived by hand below from the checkpoint's config.json (the module
