@@ -356,7 +356,7 @@ INSTANTIATE_TEST_SUITE_P(Files, ConfigDomainIssue7, ::testing::ValuesIn(issue_ca
 // does, in every family; without either key, SDPA runs, whose bytes differ (no score matrix).
 TEST(ConfigKeys, ThePublicAttnImplementationKeySelectsEager) {
     for (const char* name : {"gpt2", "llama-3-8b", "mistral-7b-v0.1", "qwen2-7b", "phi-3-mini-4k-instruct", "gemma-2-9b",
-                             "mixtral-8x7b-v0.1", "deepseek-v3"}) {
+                             "mixtral-8x7b-v0.1", "deepseek-v3", "gemma-3-1b-it", "qwen1.5-moe-a2.7b"}) {
         auto model = Loaded::shipped(name);
         Step internal;
         internal.seq = 3;

@@ -329,3 +329,21 @@ INSTANTIATE_TEST_SUITE_P(Llama3_8b, StructureGqa, ::testing::ValuesIn(gqa_cases)
                          });
 
 }  // namespace
+
+// Causal attention as a user choice (--causal_flops 1): Llama-3-8B, prefill of 4096 (SDPA with
+// is_causal, no mask). Per layer the full rectangle is 2·32 heads·4096²·(128 + 128) =
+// 274,877,906,944 FLOPs; the causal count keeps 4096·4097/2 = 8,390,656 of the 16,777,216
+// pairs: 137,472,507,904. Over 32 layers the total drops by 32·(274,877,906,944 −
+// 137,472,507,904) = 4,396,972,769,280, from 70,285,801,041,920 (docs/models.md) to
+// 65,888,828,272,640. Bytes do not change.
+TEST(StructureCausal, CausalFlopsCountsTheKeptPairs) {
+    auto model = Loaded::shipped("llama-3-8b");
+    Step full;
+    full.seq = 4096;
+    Step causal = full;
+    causal.runtime.emplace_back("causal_flops", 1);
+    EXPECT_EQ(model->total("flops", full), "70285801041920");
+    EXPECT_EQ(model->total("flops", causal), "65888828272640");
+    EXPECT_EQ(model->total("read", causal), model->total("read", full));
+    EXPECT_EQ(model->total("write", causal), model->total("write", full));
+}

@@ -1,18 +1,23 @@
-"""costi against a trace of real PyTorch execution (issue 12): a tiny Llama, eager attention,
-prefill and decode, float32 and bfloat16.
+"""costi against a trace of real PyTorch execution (issue 12): a family's tiny model, eager
+attention, prefill and decode, float32 and bfloat16, batch 1 to 3.
 
-    python3 tests/torch/crosscheck.py COSTI_BINARY [--report]
+    python3 tests/torch/crosscheck.py COSTI_BINARY FAMILY [--report]
 
-Runs the plain-torch forward of tests/torch/llama_plain.py under tests/torch/recorder.py's
-CostRecorder and costi on the same config, then compares FLOPs, bytes read and bytes
-written module by module (costi's call labels are transformers' module names). Exit 0 when
-every comparison that is asserted agrees exactly; 77 (ctest's skip) without torch.
+FAMILY names tests/torch/FAMILY_plain.py, the family's forward re-implemented in plain torch
+from the lines its kernels cite, which provides CFG (a tiny config.json), build(cfg, dtype),
+param_count(model), prepare(model, batch, seq_len, cache_len, dtype) -> the step to record,
+and KNOWN (differences explained, reported but not asserted). Runs that step under
+tests/torch/recorder.py's CostRecorder and costi on the same config, then compares FLOPs,
+bytes read and bytes written module by module (costi's call labels are transformers' module
+names). Exit 0 when every comparison that is asserted agrees exactly; 77 (ctest's skip)
+without torch.
 
 What is asserted: parameters, and FLOPs, bytes read and bytes written of every module, at
 batch 1 and above, prefill and decode, float32 and bfloat16 — except the differences
 listed in KNOWN with their cause (reported with --report).
 """
 
+import importlib
 import json
 import os
 import subprocess
@@ -26,32 +31,7 @@ except ImportError:
     sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import llama_plain  # noqa: E402
 from recorder import CostRecorder, totals_by_path  # noqa: E402
-
-CFG = {
-    "architectures": ["LlamaForCausalLM"],
-    "model_type": "llama",
-    "hidden_size": 64,
-    "intermediate_size": 96,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "head_dim": 16,
-    "num_hidden_layers": 2,
-    "vocab_size": 128,
-    "rms_norm_eps": 1e-6,
-    "rope_theta": 10000.0,
-    "hidden_act": "silu",
-    "tie_word_embeddings": False,
-    "attention_bias": False,
-    "mlp_bias": False,
-    "_attn_implementation": "eager",
-}
-
-# Differences known and explained, (dtype, module path) -> cause: reported, not asserted;
-# everything else must agree exactly. None is left for Llama (issue 12's items 1-4 were
-# found by this check and fixed in the kernels); a family added here lists its own.
-KNOWN = {}
 
 
 def costi_tree(costi, cfg_path, batch, seq_len, cache_len, width):
@@ -85,39 +65,33 @@ def costi_by_path(doc):
     return res
 
 
-def trace(model, batch, seq_len, cache_len, dtype):
-    cache = [llama_plain.DynamicLayer() for _ in range(CFG["num_hidden_layers"])]
-    if cache_len:
-        ids = torch.randint(0, CFG["vocab_size"], (batch, cache_len))
-        pos = torch.arange(cache_len)[None].expand(batch, -1)
-        with torch.no_grad():
-            model(ids, pos, llama_plain.causal_mask(batch, cache_len, 0, dtype), cache)
-    ids = torch.randint(0, CFG["vocab_size"], (batch, seq_len))
-    pos = torch.arange(cache_len, cache_len + seq_len)[None].expand(batch, -1).contiguous()
-    mask = llama_plain.causal_mask(batch, seq_len, cache_len, dtype)
+def trace(family, model, batch, seq_len, cache_len, dtype):
+    step = family.prepare(model, batch, seq_len, cache_len, dtype)
     rec = CostRecorder(model)
     with torch.no_grad(), rec:
-        model(ids, pos, mask, cache)
+        step()
     rec.remove_hooks()
     return rec
 
 
 def main():
-    costi = sys.argv[1]
+    costi, family_name = sys.argv[1], sys.argv[2]
     report = "--report" in sys.argv
+    family = importlib.import_module(family_name + "_plain")
+    CFG, KNOWN = family.CFG, family.KNOWN
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         cfg_path = os.path.join(tmp, "config.json")
         with open(cfg_path, "w") as f:
             json.dump(CFG, f)
         for dtype, width in ((torch.float32, 4), (torch.bfloat16, 2)):
-            model = llama_plain.build(CFG, dtype)
+            model = family.build(CFG, dtype)
             for batch, seq_len, cache_len in ((1, 5, 0), (1, 1, 5), (2, 3, 4), (3, 1, 6)):
                 doc = costi_tree(costi, cfg_path, batch, seq_len, cache_len, width)
                 params = int(doc["totals"]["params"])
-                if params != llama_plain.param_count(model):
-                    failures.append(f"params: costi {params}, torch {llama_plain.param_count(model)}")
-                rec = trace(model, batch, seq_len, cache_len, dtype)
+                if params != family.param_count(model):
+                    failures.append(f"params: costi {params}, torch {family.param_count(model)}")
+                rec = trace(family, model, batch, seq_len, cache_len, dtype)
                 if rec.unknown:
                     failures.append(f"ops without a costing rule: {sorted(rec.unknown)}")
                 torch_paths = totals_by_path(rec.records)
