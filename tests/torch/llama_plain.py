@@ -196,9 +196,10 @@ def causal_mask(batch, q_len, past, dtype):
     return m[None, None].expand(batch, 1, q_len, kv).contiguous()
 
 
-def build(cfg, dtype, seed=0):
+def build(cfg, dtype, seed=0, cls=None):
+    """cls: the family's *ForCausalLM (families whose forward reuses these modules)."""
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(cfg).eval()
+    model = (cls or LlamaForCausalLM)(cfg).eval()
     for p in model.parameters():
         p.data = (torch.randn_like(p) * 0.02).to(dtype)
     # Parameters only: from_pretrained(torch_dtype=...) builds the model under that default
