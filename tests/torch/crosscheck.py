@@ -6,7 +6,9 @@ attention, prefill and decode, float32 and bfloat16, batch 1 to 3.
 FAMILY names tests/torch/FAMILY_plain.py, the family's forward re-implemented in plain torch
 from the lines its kernels cite, which provides CFG (a tiny config.json), build(cfg, dtype),
 param_count(model), prepare(model, batch, seq_len, cache_len, dtype) -> the step to record,
-and KNOWN (differences explained, reported but not asserted). Runs that step under
+and KNOWN (differences explained, reported but not asserted); optionally costi_path(path),
+mapping a module path to costi's label path where they differ by more than the layer index
+(e.g. model.layers.1 -> model.layers_sliding.1). Runs that step under
 tests/torch/recorder.py's CostRecorder and costi on the same config, then compares FLOPs,
 bytes read and bytes written module by module (costi's call labels are transformers' module
 names). Exit 0 when every comparison that is asserted agrees exactly; 77 (ctest's skip)
@@ -71,6 +73,12 @@ def trace(family, model, batch, seq_len, cache_len, dtype):
     with torch.no_grad(), rec:
         step()
     rec.remove_hooks()
+    # A family whose costi model calls its decoder layers by more than one label (sliding and
+    # full layers, dense and MoE layers) maps each module path to costi's labels.
+    rename = getattr(family, "costi_path", None)
+    if rename is not None:
+        for r in rec.records:
+            r.path = rename(r.path)
     return rec
 
 
