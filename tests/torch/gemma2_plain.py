@@ -2,7 +2,7 @@
 cites (src/transformers/models/gemma2/modeling_gemma2.py @ 9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6,
 generated from modular_gemma2.py). rotate_half, apply_rotary_pos_emb, repeat_kv and the
 rotary embedding are, line for line, Llama's (imported from llama_plain.py); the cache layers
-and the sliding-window mask come from mistral_plain.py. What Gemma 2 has of its own is written
+and the sliding-window mask come from shared_plain.py. What Gemma 2 has of its own is written
 out: Gemma2RMSNorm (float32 throughout, times 1 + weight), the GELU-tanh MLP, attention with
 head_dim from the config, query_pre_attn_scalar scaling and logit soft-capping on the eager
 path, the four norms of the decoder layer, the embedding scaled by sqrt(hidden_size), sliding
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from llama_plain import DynamicLayer, LlamaRotaryEmbedding, apply_rotary_pos_emb, causal_mask, param_count, repeat_kv
-from mistral_plain import DynamicSlidingWindowLayer, sliding_causal_mask
+from shared_plain import DynamicSlidingWindowLayer, fill_and_step, layer_type_path, sliding_causal_mask
 
 
 def layer_types(cfg):
@@ -221,31 +221,16 @@ KNOWN = {(dtype, path): _NORMALIZER for dtype in ("float32", "bfloat16") for pat
 
 def costi_path(path):
     """costi's Gemma2Model calls the sliding and the full layers by two labels, layers_sliding
-    and layers_full (kernels/gemma2.cost); model.layers.i is the one its layer type names."""
-    parts = path.split(".")
-    if parts[:2] == ["model", "layers"] and len(parts) > 2:
-        sliding = layer_types(CFG)[int(parts[2])] == "sliding_attention"
-        parts[1] = "layers_sliding" if sliding else "layers_full"
-    return ".".join(parts)
-
-
-def masks(batch, q_len, past, dtype):
-    """Gemma2Model.forward L421-435: the full causal mask and the sliding-window one."""
-    return {"full_attention": causal_mask(batch, q_len, past, dtype),
-            "sliding_attention": sliding_causal_mask(batch, q_len, past, dtype, CFG["sliding_window"])}
+    and layers_full (kernels/gemma2.cost)."""
+    return layer_type_path(path, layer_types(CFG))
 
 
 def prepare(model, batch, seq_len, cache_len, dtype):
-    """Fills the cache with cache_len tokens (not recorded) and returns the step to record.
-    DynamicCache(config=...): a DynamicSlidingWindowLayer per sliding layer, DynamicLayer otherwise."""
-    cache = [DynamicSlidingWindowLayer(CFG["sliding_window"]) if t == "sliding_attention" else DynamicLayer()
-             for t in layer_types(CFG)]
-    if cache_len:
-        ids = torch.randint(0, CFG["vocab_size"], (batch, cache_len))
-        pos = torch.arange(cache_len)[None].expand(batch, -1)
-        with torch.no_grad():
-            model(ids, pos, masks(batch, cache_len, 0, dtype), cache)
-    ids = torch.randint(0, CFG["vocab_size"], (batch, seq_len))
-    pos = torch.arange(cache_len, cache_len + seq_len)[None].expand(batch, -1).contiguous()
-    mask = masks(batch, seq_len, cache_len, dtype)
-    return lambda: model(ids, pos, mask, cache)
+    """DynamicCache(config=...): a DynamicSlidingWindowLayer per sliding layer, DynamicLayer
+    otherwise; Gemma2Model.forward L421-435: the full causal mask and the sliding-window one,
+    each layer taking its type's (L460)."""
+    W = CFG["sliding_window"]
+    cache = [DynamicSlidingWindowLayer(W) if t == "sliding_attention" else DynamicLayer() for t in layer_types(CFG)]
+    return fill_and_step(model, CFG, batch, seq_len, cache_len, cache,
+                         lambda b, q, past: {"full_attention": causal_mask(b, q, past, dtype),
+                                             "sliding_attention": sliding_causal_mask(b, q, past, dtype, W)})

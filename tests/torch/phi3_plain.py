@@ -14,6 +14,7 @@ from torch import nn
 
 from llama_plain import (DynamicLayer, LlamaForCausalLM, LlamaRMSNorm, LlamaRotaryEmbedding, apply_rotary_pos_emb,
                          build as llama_build, eager_attention_forward, param_count)
+from shared_plain import fill_and_step
 
 
 class Phi3MLP(nn.Module):
@@ -158,14 +159,7 @@ def causal_mask(batch, q_len, past, dtype):
 
 
 def prepare(model, batch, seq_len, cache_len, dtype):
-    """Fills the cache with cache_len tokens (not recorded) and returns the step to record."""
+    """DynamicCache: every token kept (DynamicLayer); the mask above."""
     cache = [DynamicLayer() for _ in range(CFG["num_hidden_layers"])]
-    if cache_len:
-        ids = torch.randint(0, CFG["vocab_size"], (batch, cache_len))
-        pos = torch.arange(cache_len)[None].expand(batch, -1)
-        with torch.no_grad():
-            model(ids, pos, causal_mask(batch, cache_len, 0, dtype), cache)
-    ids = torch.randint(0, CFG["vocab_size"], (batch, seq_len))
-    pos = torch.arange(cache_len, cache_len + seq_len)[None].expand(batch, -1).contiguous()
-    mask = causal_mask(batch, seq_len, cache_len, dtype)
-    return lambda: model(ids, pos, mask, cache)
+    return fill_and_step(model, CFG, batch, seq_len, cache_len, cache,
+                         lambda b, q, past: causal_mask(b, q, past, dtype))

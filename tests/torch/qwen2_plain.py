@@ -3,19 +3,18 @@
 generated from modular_qwen2.py). What that file holds as copies of Llama's code, line for
 line (Qwen2MLP, rotate_half, apply_rotary_pos_emb, repeat_kv, eager_attention_forward,
 Qwen2RMSNorm, Qwen2RotaryEmbedding, the decoder layer's forward, the LM head) is imported
-from llama_plain.py; the cache layers and the sliding-window mask from mistral_plain.py.
+from llama_plain.py; the cache layers and the sliding-window mask from shared_plain.py.
 What Qwen2 adds: biases on q/k/v (L134-136, bias=True whatever the config says), and with
 use_sliding_window the layers i >= max_window_layers are "sliding_attention" layers with a
 DynamicSlidingWindowLayer and the sliding-window mask (L371-376, L386). Eager attention. The
 L-numbers are those of the cited file.
 """
 
-import torch
 from torch import nn
 
 from llama_plain import (DynamicLayer, LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, build as llama_build,
                          causal_mask, param_count)
-from mistral_plain import DynamicSlidingWindowLayer, sliding_causal_mask
+from shared_plain import DynamicSlidingWindowLayer, fill_and_step, layer_type_path, sliding_causal_mask
 
 
 def layer_types(cfg):
@@ -89,31 +88,16 @@ KNOWN = {}
 
 def costi_path(path):
     """costi's Qwen2Model calls the full and the sliding layers by two labels, layers_full and
-    layers_sliding (kernels/qwen2.cost); model.layers.i is the one its layer type names."""
-    parts = path.split(".")
-    if parts[:2] == ["model", "layers"] and len(parts) > 2:
-        sliding = layer_types(CFG)[int(parts[2])] == "sliding_attention"
-        parts[1] = "layers_sliding" if sliding else "layers_full"
-    return ".".join(parts)
-
-
-def masks(batch, q_len, past, dtype):
-    """Qwen2Model.forward L360-376: the full causal mask, and the sliding one when a layer slides."""
-    return {"full_attention": causal_mask(batch, q_len, past, dtype),
-            "sliding_attention": sliding_causal_mask(batch, q_len, past, dtype, CFG["sliding_window"])}
+    layers_sliding (kernels/qwen2.cost)."""
+    return layer_type_path(path, layer_types(CFG))
 
 
 def prepare(model, batch, seq_len, cache_len, dtype):
-    """Fills the cache with cache_len tokens (not recorded) and returns the step to record.
-    DynamicCache(config=...): a DynamicSlidingWindowLayer per sliding layer, DynamicLayer otherwise."""
-    cache = [DynamicSlidingWindowLayer(CFG["sliding_window"]) if t == "sliding_attention" else DynamicLayer()
-             for t in layer_types(CFG)]
-    if cache_len:
-        ids = torch.randint(0, CFG["vocab_size"], (batch, cache_len))
-        pos = torch.arange(cache_len)[None].expand(batch, -1)
-        with torch.no_grad():
-            model(ids, pos, masks(batch, cache_len, 0, dtype), cache)
-    ids = torch.randint(0, CFG["vocab_size"], (batch, seq_len))
-    pos = torch.arange(cache_len, cache_len + seq_len)[None].expand(batch, -1).contiguous()
-    mask = masks(batch, seq_len, cache_len, dtype)
-    return lambda: model(ids, pos, mask, cache)
+    """DynamicCache(config=...): a DynamicSlidingWindowLayer per sliding layer, DynamicLayer
+    otherwise; Qwen2Model.forward L360-376: the full causal mask, and the sliding one when a
+    layer slides, each layer taking its type's (L386)."""
+    W = CFG["sliding_window"]
+    cache = [DynamicSlidingWindowLayer(W) if t == "sliding_attention" else DynamicLayer() for t in layer_types(CFG)]
+    return fill_and_step(model, CFG, batch, seq_len, cache_len, cache,
+                         lambda b, q, past: {"full_attention": causal_mask(b, q, past, dtype),
+                                             "sliding_attention": sliding_causal_mask(b, q, past, dtype, W)})
