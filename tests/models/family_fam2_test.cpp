@@ -189,5 +189,97 @@ TEST(FamilyOlmo2, AbsentKeysTakeTheClassDefaults) {
     EXPECT_EQ(str(2 * layer + 2 * 1000 * 256 + 256), "1825024");
 }
 
+
+// ============================================================================ Granite
+//
+// ibm-granite/granite-3.3-8b-instruct: H 4096, I 12800, L 40, h 32, kv 8, d 4096/32 = 128,
+// V 49159, tied (tie_word_embeddings true), no biases.
+//   per layer: q, o 2·4096·4096 = 33,554,432; k, v 2·4096·(8·128) = 8,388,608;
+//              MLP 3·4096·12800 = 157,286,400; input + post_attention norms 2·4096 = 8,192
+//              layer = 199,237,632
+//   40 layers 7,969,505,280 + embed_tokens 49159·4096 = 201,355,264 (lm_head shares it)
+//   + final norm 4,096 = 8,170,864,640.
+// Published: "8.17B" on the model page (hub safetensors total); the checkpoint's parameter
+// shapes, listed with the config.json copy the model file cites, give the same sum with
+// lm_head (49159, 4096) tied to embed_tokens.
+const Int granite_params =
+    Int(40) * (Int(2) * 4096 * 4096 + Int(2) * 4096 * 1024 + Int(3) * 4096 * 12800 + 2 * 4096) + Int(49159) * 4096 +
+    4096;
+
+TEST(FamilyGranite, ExactParamsOfTheShippedCheckpoint) {
+    EXPECT_EQ(str(granite_params), "8170864640");
+    auto model = Loaded::shipped("granite-3.3-8b-instruct");
+    EXPECT_EQ(model->total("params"), str(granite_params));
+}
+
+// GEMM FLOPs: K·N of one token = 40·(2·4096·4096 + 2·4096·1024 + 3·4096·12800)
+// + lm_head 4096·49159 (run although tied) = 40·199,229,440 + 201,355,264 = 8,170,532,864.
+//   prefill of 128 tokens: 2·128·8,170,532,864 = 2,091,656,413,184; decode: 2·8,170,532,864.
+TEST(FamilyGranite, GemmFlopsOfPrefillAndDecode) {
+    const Int kn = Int(40) * (Int(2) * 4096 * 4096 + Int(2) * 4096 * 1024 + Int(3) * 4096 * 12800) + Int(4096) * 49159;
+    EXPECT_EQ(str(kn), "8170532864");
+    EXPECT_EQ(str(2 * 128 * kn), "2091656413184");
+    expect_gemm_flops("granite-3.3-8b-instruct", kn, 8191);
+}
+
+// The multipliers as the forward runs them, for a prefill of 16 tokens (M = 16 rows):
+//   embedding_multiplier once:             M·H = 16·4096 = 65,536 FLOPs
+//   residual_multiplier twice per layer:   2·40 calls of M·H (plus the 2·40 residual adds)
+//   logits / logits_scaling once:          M·V = 16·49159 = 786,544 FLOPs (logits_to_keep 0)
+TEST(FamilyGranite, MultipliersRunAsTheForwardRunsThem) {
+    auto model = Loaded::shipped("granite-3.3-8b-instruct");
+    Step step;
+    step.seq = 16;
+    CostNode root = model->run(step);
+    const auto flops = model->metric("flops");
+    Found emb = find_path(root, {"model", "embedding_multiplier"});
+    ASSERT_NE(emb.node, nullptr);
+    EXPECT_EQ((emb.calls * emb.node->cost.at(flops)).to_string(), "65536");
+    for (const char* scale : {"scale_attn", "scale_mlp"}) {
+        Found s = find_path(root, {"model", "layers", scale});
+        ASSERT_NE(s.node, nullptr);
+        EXPECT_EQ(s.calls.to_string(), "40") << scale;
+        EXPECT_EQ(s.node->cost.at(flops).to_string(), "65536") << scale;
+    }
+    Found logits = find_path(root, {"logits_scaling"});
+    ASSERT_NE(logits.node, nullptr);
+    EXPECT_EQ(logits.node->cost.at(flops).to_string(), str(Int(16) * 49159));
+    EXPECT_EQ(str(Int(16) * 49159), "786544");
+}
+
+// KV cache: 40 layers × 8 KV heads × 128, K and V, bf16: 2·40·8·128·2 = 163,840 bytes a
+// token; a decode step at cache_len 8191 leaves 8192 tokens: 1,342,177,280 bytes.
+TEST(FamilyGranite, KvCacheBytes) {
+    const Int per_token = Int(2) * 40 * 8 * 128 * 2;
+    EXPECT_EQ(str(per_token), "163840");
+    Step decode;
+    decode.cache = 8191;
+    EXPECT_EQ(kv_cache_bytes("granite-3.3-8b-instruct", decode), str(8192 * per_token));
+    EXPECT_EQ(str(8192 * per_token), "1342177280");
+}
+
+// 5 KV heads do not divide 32 query heads; a flag that is not true or false.
+TEST(FamilyGranite, PreconditionsNameTheKey) {
+    expect_stop("granite-3.3-8b-instruct", "num_key_value_heads", 5,
+                "config.num_key_value_heads must divide config.num_attention_heads");
+    expect_stop("granite-3.3-8b-instruct", "mlp_bias", 2, "config.mlp_bias must be true or false");
+}
+
+TEST(FamilyGranite, ConfigJsonSelectsTheFamily) {
+    expect_selected("granite_3.3_8b_instruct.json", "transformers.models.granite.modeling_granite.GraniteForCausalLM", granite_params);
+}
+
+// granite_missing_keys.json: H 256, I 512, 2 layers, 4 heads, V 1000 only. GraniteConfig's
+// defaults: num_key_value_heads → 4, tie_word_embeddings → False (the checkpoint ties, the
+// class does not), attention_bias, mlp_bias → False.
+//   layer: 4·256·256 = 262,144 + MLP 3·256·512 = 393,216 + norms 512 = 655,872
+//   2·655,872 + embed_tokens 256,000 + lm_head 256,000 + norm 256 = 1,824,000
+TEST(FamilyGranite, AbsentKeysTakeTheClassDefaults) {
+    auto model = Loaded::from_config_json(config("granite_missing_keys.json"));
+    const Int layer = Int(4) * 256 * 256 + Int(3) * 256 * 512 + 2 * 256;
+    EXPECT_EQ(str(2 * layer + 2 * 1000 * 256 + 256), "1824000");
+    EXPECT_EQ(model->total("params"), str(2 * layer + 2 * 1000 * 256 + 256));
+}
+
 }  // namespace
 }  // namespace costi::models_test
