@@ -281,5 +281,97 @@ TEST(FamilyGranite, AbsentKeysTakeTheClassDefaults) {
     EXPECT_EQ(model->total("params"), str(2 * layer + 2 * 1000 * 256 + 256));
 }
 
+
+// ============================================================================ StarCoder2
+//
+// bigcode/starcoder2-7b: H 4608, I 18432, L 32, h 36, kv 4, d 4608/36 = 128, V 49152, tied
+// (Starcoder2Config default), use_bias true: every linear layer of a block has a bias.
+//   per layer: q, o 4608·4608 + 4608 each            = 21,238,272 × 2 = 42,476,544
+//              k, v 4608·(4·128) + 512 each           =  2,359,808 × 2 =  4,719,616
+//              c_fc 4608·18432 + 18432                =                  84,953,088
+//              c_proj 18432·4608 + 4608               =                  84,939,264
+//              two LayerNorms, weight and bias, 2·2·4608 =                   18,432
+//              layer                                                 = 217,106,944
+//   32 layers 6,947,422,208 + embed_tokens 49152·4608 = 226,492,416 (lm_head shares it)
+//   + final LayerNorm 2·4608 = 9,216  →  7,173,923,840.
+// Published: "7.17B" on the model page (hub safetensors total); untied it would be 7.40B.
+const Int starcoder2_params = Int(32) * (Int(2) * (4608 * 4608 + 4608) + Int(2) * (4608 * 512 + 512) +
+                                         (Int(4608) * 18432 + 18432) + (Int(18432) * 4608 + 4608) + 4 * 4608) +
+                              Int(49152) * 4608 + 2 * 4608;
+
+TEST(FamilyStarcoder2, ExactParamsOfTheShippedCheckpoint) {
+    EXPECT_EQ(str(starcoder2_params), "7173923840");
+    auto model = Loaded::shipped("starcoder2-7b");
+    EXPECT_EQ(model->total("params"), str(starcoder2_params));
+}
+
+// GEMM FLOPs (biases not counted, as FlopCounterMode): K·N of one token =
+// 32·(2·4608·4608 + 2·4608·512 + 2·4608·18432) + lm_head 4608·49152 (run although tied)
+// = 32·217,055,232 + 226,492,416 = 7,172,259,840.
+//   prefill of 128 tokens: 2·128·7,172,259,840 = 1,836,098,519,040; decode: 2·7,172,259,840.
+TEST(FamilyStarcoder2, GemmFlopsOfPrefillAndDecode) {
+    const Int kn = Int(32) * (Int(2) * 4608 * 4608 + Int(2) * 4608 * 512 + Int(2) * 4608 * 18432) + Int(4608) * 49152;
+    EXPECT_EQ(str(kn), "7172259840");
+    EXPECT_EQ(str(2 * 128 * kn), "1836098519040");
+    expect_gemm_flops("starcoder2-7b", kn, 8191);
+}
+
+// KV cache: the v4.48 DynamicCache keeps every token (the window acts through the mask), so
+// 2·32 layers·4 KV heads·128·2 B = 65,536 bytes a token for all of them: a decode step at
+// cache_len 8191 (twice the window) leaves 8192 tokens, 536,870,912 bytes.
+TEST(FamilyStarcoder2, KvCacheBytes) {
+    const Int per_token = Int(2) * 32 * 4 * 128 * 2;
+    EXPECT_EQ(str(per_token), "65536");
+    Step decode;
+    decode.cache = 8191;
+    EXPECT_EQ(kv_cache_bytes("starcoder2-7b", decode), str(8192 * per_token));
+    EXPECT_EQ(str(8192 * per_token), "536870912");
+}
+
+// The sliding window (4096) reaches the SDPA path through the mask: a decode step attends
+// over kv_len = C + 1 keys; below the window (C = 4094, kv_len 4095) there is no mask and SDPA
+// runs with enable_gqa; at C = 4095 (kv_len 4096 = W) _update_causal_mask builds the mask, so
+// sdpa_attention_forward repeats K and V from 4 to 36 heads in every layer: each copy reads
+// 36·4096·128·2 = 37,748,736 bytes.
+TEST(FamilyStarcoder2, TheWindowMaterialisesTheMask) {
+    auto model = Loaded::shipped("starcoder2-7b");
+    for (std::int64_t c : {4094, 4095}) {
+        Step decode;
+        decode.cache = c;
+        CostNode root = model->run(decode);
+        Found k = find_path(root, {"model", "layers", "self_attn", "sdpa_attention", "repeat_k"});
+        ASSERT_NE(k.node, nullptr);
+        EXPECT_EQ(k.calls.to_string(), c == 4095 ? "32" : "0") << "cache_len " << c;
+        if (c == 4095) {
+            EXPECT_EQ(k.node->cost.at(model->metric("read")).to_string(), str(Int(36) * 4096 * 128 * 2));
+        }
+    }
+}
+
+// A negative window; a bias flag that is not true or false.
+TEST(FamilyStarcoder2, PreconditionsNameTheKey) {
+    expect_stop("starcoder2-7b", "sliding_window", -1, "config.sliding_window must be a non-negative integer");
+    expect_stop("starcoder2-7b", "use_bias", 2, "config.use_bias must be true or false");
+}
+
+TEST(FamilyStarcoder2, ConfigJsonSelectsTheFamily) {
+    expect_selected("starcoder2_7b.json", "transformers.models.starcoder2.modeling_starcoder2.Starcoder2ForCausalLM", starcoder2_params);
+}
+
+// starcoder2_missing_keys.json: H 256, I 1024, 2 layers, 4 heads, V 1000 only. Starcoder2Config's
+// defaults: num_key_value_heads → 2 (the class default, NOT the head count), use_bias → True,
+// tie_word_embeddings → True; head_dim 256/4 = 64.
+//   layer: q, o 256·256 + 256 = 65,792 each; k, v 256·128 + 128 = 32,896 each;
+//   c_fc 256·1024 + 1024 = 263,168; c_proj 1024·256 + 256 = 262,400; LayerNorms 4·256 = 1,024
+//   = 723,968;  2 layers 1,447,936 + embed_tokens 256,000 + final LayerNorm 512 = 1,704,448
+TEST(FamilyStarcoder2, AbsentKeysTakeTheClassDefaults) {
+    auto model = Loaded::from_config_json(config("starcoder2_missing_keys.json"));
+    const Int layer = Int(2) * (256 * 256 + 256) + Int(2) * (256 * 128 + 128) + (256 * 1024 + 1024) +
+                      (1024 * 256 + 256) + 4 * 256;
+    EXPECT_EQ(str(layer), "723968");
+    EXPECT_EQ(model->total("params"), str(2 * layer + 1000 * 256 + 2 * 256));
+    EXPECT_EQ(str(2 * layer + 1000 * 256 + 2 * 256), "1704448");
+}
+
 }  // namespace
 }  // namespace costi::models_test
