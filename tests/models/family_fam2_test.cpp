@@ -190,6 +190,55 @@ TEST(FamilyOlmo2, AbsentKeysTakeTheClassDefaults) {
 }
 
 
+// ---------------------------------------------------------------------------- OLMo 2 under vLLM
+//
+// kernels/vllm/olmo2.cost (vllm/model_executor/models/olmo2.py @ 52e9d6f2): the same weights,
+// merged into qkv_proj and gate_up_proj, so the same parameter count under both executions.
+const EngineRuns& olmo2_engines() {
+    static const EngineRuns r({models_dir + "/../kernels/vllm/olmo2.cost"}, "", {models_dir + "/olmo-2-1124-7b.cost"});
+    return r;
+}
+
+TEST(FamilyOlmo2Vllm, ParamsEqualUnderBothExecutions) {
+    for (const std::string engine : {"vllm", ""}) {
+        EXPECT_EQ(olmo2_engines().total_as("allenai/OLMo-2-1124-7B", "params", steps::prefill(7), engine),
+                  str(olmo2_params))
+            << engine;
+    }
+}
+
+// A decode step writes only the new token's K and V into the paged cache: per layer
+// 2 (K, V) · 32 KV heads · 128 · 2 B = 16,384 B, 32 layers: 524,288 B — whatever the cache
+// length (the transformers execution re-concatenates the whole cache instead); batch 3:
+// three tokens' worth.
+TEST(FamilyOlmo2Vllm, DecodeCacheWritesAreTheNewTokensOnly) {
+    const std::string w = "vllm.reshape_and_cache_flash";
+    const Int per_token = Int(32) * 2 * 32 * 128 * 2;
+    EXPECT_EQ(str(per_token), "524288");
+    for (std::int64_t c : {0, 100, 4095}) {
+        EXPECT_EQ(olmo2_engines().leaves_as("allenai/OLMo-2-1124-7B", w, "write", steps::decode(c), "vllm"),
+                  str(per_token))
+            << "cache_len " << c;
+    }
+    EXPECT_EQ(olmo2_engines().leaves_as("allenai/OLMo-2-1124-7B", w, "write", steps::decode(100, 3), "vllm"),
+              str(3 * per_token));
+}
+
+// The QK-norm under tensor parallelism (olmo2.py L139-151): each device all-gathers q and k
+// and normalises them whole, so with tp 2 q_norm still covers H = 4096 features and the
+// gathers carry M·h·d and M·kv·d elements (4096 each for one token).
+TEST(FamilyOlmo2Vllm, QkNormGathersUnderTensorParallelism) {
+    Step step = steps::decode(10);
+    step.runtime.emplace_back("tp", 2);
+    CostNode root = olmo2_engines().run_as("allenai/OLMo-2-1124-7B", step, "vllm");
+    Found q = find_path(root, {"model", "layers", "self_attn", "q_norm"});
+    ASSERT_NE(q.node, nullptr);
+    EXPECT_EQ(q.node->cost.at(olmo2_engines().metric("params")).to_string(), "4096");
+    Found g = find_path(root, {"model", "layers", "self_attn", "q_all_gather"});
+    ASSERT_NE(g.node, nullptr);
+    EXPECT_EQ(g.node->cost.at(olmo2_engines().metric("write")).to_string(), str(Int(4096) * 2));
+}
+
 // ============================================================================ Granite
 //
 // ibm-granite/granite-3.3-8b-instruct: H 4096, I 12800, L 40, h 32, kv 8, d 4096/32 = 128,
