@@ -331,6 +331,59 @@ TEST(FamilyGranite, AbsentKeysTakeTheClassDefaults) {
 }
 
 
+// ---------------------------------------------------------------------------- Granite under vLLM
+//
+// kernels/vllm/granite.cost (vllm/model_executor/models/granite.py @ 68f442eb): the same
+// weights (lm_head tied to the embedding), so the same parameter count under both executions.
+const EngineRuns& granite_engines() {
+    static const EngineRuns r({models_dir + "/../kernels/vllm/granite.cost"}, "",
+                              {models_dir + "/granite-3.3-8b-instruct.cost"});
+    return r;
+}
+const std::string granite_name = "ibm-granite/granite-3.3-8b-instruct";
+
+TEST(FamilyGraniteVllm, ParamsEqualUnderBothExecutions) {
+    for (const std::string engine : {"vllm", ""}) {
+        EXPECT_EQ(granite_engines().total_as(granite_name, "params", steps::prefill(7), engine), str(granite_params))
+            << engine;
+    }
+}
+
+// A decode step writes only the new token's K and V: 40 layers · 2 · 8 KV heads · 128 · 2 B
+// = 163,840 B, at any cache length; batch 2: twice that.
+TEST(FamilyGraniteVllm, DecodeCacheWritesAreTheNewTokensOnly) {
+    const std::string w = "vllm.reshape_and_cache_flash";
+    const Int per_token = Int(40) * 2 * 8 * 128 * 2;
+    EXPECT_EQ(str(per_token), "163840");
+    for (std::int64_t c : {0, 8191}) {
+        EXPECT_EQ(granite_engines().leaves_as(granite_name, w, "write", steps::decode(c), "vllm"), str(per_token))
+            << "cache_len " << c;
+    }
+    EXPECT_EQ(granite_engines().leaves_as(granite_name, w, "write", steps::decode(10, 2), "vllm"), str(2 * per_token));
+}
+
+// Decode, batch 3 (M = 3): the lm_head runs on the 3 sampled rows over the vocabulary padded to
+// a multiple of 64, 49159 -> 49216: 2·3·4096·49216 FLOPs; the logits are then scaled by
+// 1 / logits_scaling in place over the 3·49159 kept logits; the embedding multiply covers
+// 3·4096 elements and the residual multiplier 2·40 multiplies of 3·4096.
+TEST(FamilyGraniteVllm, MultipliersAndThePaddedLmHead) {
+    CostNode root = granite_engines().run_as(granite_name, steps::decode(100, 3), "vllm");
+    const auto flops = granite_engines().metric("flops");
+    Found lm = find_path(root, {"lm_head"});
+    ASSERT_NE(lm.node, nullptr);
+    EXPECT_EQ(lm.node->cost.at(flops).to_string(), str(Int(2) * 3 * 4096 * 49216));
+    Found scale = find_path(root, {"logits_scale"});
+    ASSERT_NE(scale.node, nullptr);
+    EXPECT_EQ(scale.calls.to_string(), "1");
+    EXPECT_EQ(scale.node->cost.at(flops).to_string(), str(Int(3) * 49159));
+    Found emb = find_path(root, {"model", "embedding_multiplier"});
+    ASSERT_NE(emb.node, nullptr);
+    EXPECT_EQ(emb.node->cost.at(flops).to_string(), str(Int(3) * 4096));
+    Found res = find_path(root, {"model", "layers", "scale_mlp"});
+    ASSERT_NE(res.node, nullptr);
+    EXPECT_EQ(res.calls.to_string(), "40");
+}
+
 // ============================================================================ StarCoder2
 //
 // bigcode/starcoder2-7b: H 4608, I 18432, L 32, h 36, kv 4, d 4608/36 = 128, V 49152, tied
