@@ -475,5 +475,36 @@ TEST(FamilyStarcoder2, AbsentKeysTakeTheClassDefaults) {
     EXPECT_EQ(str(2 * layer + 1000 * 256 + 2 * 256), "1704448");
 }
 
+// ---------------------------------------------------------------------------- StarCoder2 under vLLM
+//
+// kernels/vllm/starcoder2.cost (vllm/model_executor/models/starcoder2.py @ b4e69e0a): the same
+// weights and biases (lm_head tied), so the same parameter count under both executions.
+const EngineRuns& starcoder2_engines() {
+    static const EngineRuns r({models_dir + "/../kernels/vllm/starcoder2.cost"}, "", {models_dir + "/starcoder2-7b.cost"});
+    return r;
+}
+
+TEST(FamilyStarcoder2Vllm, ParamsEqualUnderBothExecutions) {
+    for (const std::string engine : {"vllm", ""}) {
+        EXPECT_EQ(starcoder2_engines().total_as("bigcode/starcoder2-7b", "params", steps::prefill(7), engine),
+                  str(starcoder2_params))
+            << engine;
+    }
+}
+
+// A decode step writes only the new token's K and V: 32 layers · 2 · 4 KV heads · 128 · 2 B =
+// 65,536 B, also past the window (cache_len 8191), where transformers' execution re-copies
+// 8192 tokens.
+TEST(FamilyStarcoder2Vllm, DecodeCacheWritesAreTheNewTokensOnly) {
+    const std::string w = "vllm.reshape_and_cache_flash";
+    const Int per_token = Int(32) * 2 * 4 * 128 * 2;
+    EXPECT_EQ(str(per_token), "65536");
+    for (std::int64_t c : {0, 4095, 8191}) {
+        EXPECT_EQ(starcoder2_engines().leaves_as("bigcode/starcoder2-7b", w, "write", steps::decode(c), "vllm"),
+                  str(per_token))
+            << "cache_len " << c;
+    }
+}
+
 }  // namespace
 }  // namespace costi::models_test

@@ -200,7 +200,9 @@ TEST(EngineIndex, EachFamilyFileMapsItsTransformersKernels) {
     EXPECT_EQ(maps_of("olmo2"), std::vector<std::string>{"transformers.models.olmo2.modeling_olmo2.Olmo2ForCausalLM"});
     EXPECT_EQ(maps_of("granite"),
               std::vector<std::string>{"transformers.models.granite.modeling_granite.GraniteForCausalLM"});
-    EXPECT_EQ(files.size(), 9u);  // deepseek_v2, gemma2, gpt2, granite, llama_engine, mixtral, olmo2, phi3, qwen2
+    EXPECT_EQ(maps_of("starcoder2"),
+              std::vector<std::string>{"transformers.models.starcoder2.modeling_starcoder2.Starcoder2ForCausalLM"});
+    EXPECT_EQ(files.size(), 10u);  // deepseek_v2, gemma2, gpt2, granite, llama_engine, mixtral, olmo2, phi3, qwen2, starcoder2
     EXPECT_TRUE(costi::interp::library_engine_files("no-such-engine").empty());
 }
 
