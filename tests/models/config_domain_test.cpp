@@ -139,7 +139,7 @@ const Bad bad_configs[] = {
     {"tiny_gpt2.json", {{"n_positions", N(0)}}, "config.n_positions must be a positive integer", "gpt2"},
     {"tiny_gpt2.json", {{"n_inner", N(0)}}, "config.n_inner must be a positive integer", "gpt2"},
     {"tiny_gpt2.json", {{"activation_function", S("swiglu")}}, "config.activation_function must be one of", "gpt2"},
-    {"tiny_gpt2.json", {{"_attn_implementation", S("flash_attention_2")}}, "config._attn_implementation must be", "gpt2"},
+    {"tiny_gpt2.json", {{"_attn_implementation", S("flash_attention_2")}}, "config._attn_implementation (or attn_implementation) must be", "gpt2"},
     {"tiny_gpt2.json", {{"tie_word_embeddings", N(2)}}, "config.tie_word_embeddings must be true or false", "gpt2"},
     {"tiny_gpt2.json", {{"scale_attn_weights", N(2)}, {"_attn_implementation", S("eager")}},
      "config.scale_attn_weights must be true or false", "gpt2"},
@@ -161,7 +161,7 @@ const Bad bad_configs[] = {
     {"llama_untied.json", {{"hidden_act", S("swiglu")}}, "config.hidden_act must be one of", "llama"},
     {"llama_untied.json", {{"mlp_bias", N(2)}}, "config.mlp_bias must be true or false", "llama"},
     {"llama_untied.json", {{"attention_bias", N(2)}}, "config.attention_bias must be true or false", "llama"},
-    {"llama_untied.json", {{"_attn_implementation", S("flex_attention")}}, "config._attn_implementation must be", "llama"},
+    {"llama_untied.json", {{"_attn_implementation", S("flex_attention")}}, "config._attn_implementation (or attn_implementation) must be", "llama"},
     {"llama_untied.json", {{"rope_scaling.rope_type", S("dynamic")}}, "config.rope_scaling type must be", "llama"},
     {"llama_untied.json", {{"rope_scaling.type", S("longrope")}}, "config.rope_scaling type must be", "llama"},
     {"llama_untied.json", {{"partial_rotary_factor", N(1, 2)}}, "config.partial_rotary_factor must be 1", "llama"},
@@ -175,7 +175,7 @@ const Bad bad_configs[] = {
     {"mistral_missing_keys.json", {{"hidden_act", S("swiglu")}}, "config.hidden_act must be one of", "mistral"},
     {"mistral_missing_keys.json", {{"rope_scaling.rope_type", S("longrope")}}, "config.rope_scaling type must be", "mistral"},
     {"mistral_missing_keys.json", {{"_attn_implementation", S("flash_attention_2")}},
-     "config._attn_implementation must be", "mistral"},
+     "config._attn_implementation (or attn_implementation) must be", "mistral"},
     // Qwen2: a sliding layer exists only with use_sliding_window and max_window_layers < layers
     {"qwen2_gqa.json", {{"hidden_size", N(-512)}}, "config.hidden_size must be a positive integer", "qwen2"},
     {"qwen2_gqa.json", {{"intermediate_size", N(1, 2)}}, "config.intermediate_size must be a positive integer", "qwen2"},
@@ -350,3 +350,26 @@ INSTANTIATE_TEST_SUITE_P(Files, ConfigDomainIssue7, ::testing::ValuesIn(issue_ca
                          });
 
 }  // namespace
+
+// The public attn_implementation key (what PretrainedConfig reads from a config.json or
+// from_pretrained(attn_implementation=...)) selects the eager path as _attn_implementation
+// does, in every family; without either key, SDPA runs, whose bytes differ (no score matrix).
+TEST(ConfigKeys, ThePublicAttnImplementationKeySelectsEager) {
+    for (const char* name : {"gpt2", "llama-3-8b", "mistral-7b-v0.1", "qwen2-7b", "phi-3-mini-4k-instruct", "gemma-2-9b",
+                             "mixtral-8x7b-v0.1", "deepseek-v3", "gemma-3-1b-it", "qwen1.5-moe-a2.7b"}) {
+        auto model = Loaded::shipped(name);
+        Step internal;
+        internal.seq = 3;
+        internal.cache = 4;
+        internal.eager = true;
+        Step public_key = internal;
+        public_key.eager = false;
+        public_key.config_strings.emplace_back("attn_implementation", "eager");
+        Step sdpa = public_key;
+        sdpa.config_strings.clear();
+        for (const char* metric : {"flops", "read", "write"}) {
+            EXPECT_EQ(model->total(metric, public_key), model->total(metric, internal)) << name << " " << metric;
+        }
+        EXPECT_NE(model->total("read", public_key), model->total("read", sdpa)) << name;
+    }
+}

@@ -55,6 +55,7 @@ struct Step {
     bool eager = false;                                         // config._attn_implementation = "eager"
     std::vector<std::pair<std::string, std::int64_t>> runtime;  // further runtime variables
     std::vector<std::pair<std::string, std::int64_t>> config;   // further config keys
+    std::vector<std::pair<std::string, std::string>> config_strings;  // further string config keys
 
     interp::Overrides overrides() const {
         interp::Overrides o;
@@ -64,6 +65,7 @@ struct Step {
         for (const auto& [k, v] : runtime) o.runtime.emplace_back(k, Value::of(Number(v)));
         if (eager) o.config.emplace_back("_attn_implementation", Value::of_string("eager"));
         for (const auto& [k, v] : config) o.config.emplace_back(k, Value::of(Number(v)));
+        for (const auto& [k, v] : config_strings) o.config.emplace_back(k, Value::of_string(v));
         return o;
     }
 };

@@ -135,14 +135,15 @@ TEST(VllmGpt2, DecodeCacheWritesAreTheNewTokensOnly) {
 //   wte 1,536; wpe 1,536; their sum 1,536
 //   per layer: ln_1 1,536; c_attn 2304·2 = 4,608; cache write 2·12·64·2 = 3,072; FlashAttention
 //   output 12·64·2 = 1,536; c_proj 1,536; residual 1,536; ln_2 1,536; c_fc 3072·2 = 6,144;
-//   gelu_new 6,144; c_proj 1,536; residual 1,536: 30,720
-//   ln_f 1,536; the gather of the sampled row 1,536; lm_head 50304·2 = 100,608
-// = 3·1,536 + 12·30,720 + 2·1,536 + 100,608 = 476,928 B at any cache length (no cache copy).
+//   gelu_new 6,144; c_proj 1,536; residual 1,536: 30,720; and each LayerNorm's mean and rstd
+//   (native_layer_norm's two [M] float32 outputs, 2·4 B per row): 2·8 = 16 → 30,736
+//   ln_f 1,536 + 8; the gather of the sampled row 1,536; lm_head 50304·2 = 100,608
+// = 3·1,536 + 12·30,736 + 2·1,536 + 8 + 100,608 = 477,128 B at any cache length (no cache copy).
 TEST(VllmGpt2, DecodeWritesCarryNoCacheCopy) {
-    Int layer = 7 * Int(1536) + 4608 + 3072 + 2 * 6144;
-    EXPECT_EQ(str(layer), "30720");
-    Int expected = 3 * Int(1536) + 12 * layer + 2 * 1536 + 100608;
-    EXPECT_EQ(str(expected), "476928");
+    Int layer = 7 * Int(1536) + 4608 + 3072 + 2 * 6144 + 2 * 8;
+    EXPECT_EQ(str(layer), "30736");
+    Int expected = 3 * Int(1536) + 12 * layer + 2 * 1536 + 8 + 100608;
+    EXPECT_EQ(str(expected), "477128");
     EXPECT_EQ(engines().total(gpt2, "write", decode(1000)), str(expected));
     EXPECT_EQ(engines().total(gpt2, "write", decode(0)), str(expected));
 }

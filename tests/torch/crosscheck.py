@@ -1,0 +1,127 @@
+"""costi against a trace of real PyTorch execution (issue 12): a family's tiny model, eager
+attention, prefill and decode, float32 and bfloat16, batch 1 to 3.
+
+    python3 tests/torch/crosscheck.py COSTI_BINARY FAMILY [--report]
+
+FAMILY names tests/torch/FAMILY_plain.py, the family's forward re-implemented in plain torch
+from the lines its kernels cite, which provides CFG (a tiny config.json), build(cfg, dtype),
+param_count(model), prepare(model, batch, seq_len, cache_len, dtype) -> the step to record,
+and KNOWN (differences explained, reported but not asserted). Runs that step under
+tests/torch/recorder.py's CostRecorder and costi on the same config, then compares FLOPs,
+bytes read and bytes written module by module (costi's call labels are transformers' module
+names). Exit 0 when every comparison that is asserted agrees exactly; 77 (ctest's skip)
+without torch.
+
+What is asserted: parameters, and FLOPs, bytes read and bytes written of every module, at
+batch 1 and above, prefill and decode, float32 and bfloat16 — except the differences
+listed in KNOWN with their cause (reported with --report).
+"""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import torch
+except ImportError:
+    print("torch is not installed (Debian: python3-torch): skipped")
+    sys.exit(77)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recorder import CostRecorder, totals_by_path  # noqa: E402
+
+
+def costi_tree(costi, cfg_path, batch, seq_len, cache_len, width):
+    args = [costi, "run", "--config", cfg_path, "--batch_size", str(batch), "--seq_len", str(seq_len),
+            "--cache_len", str(cache_len),
+            "--w_bytes", str(width), "--a_bytes", str(width), "--kv_bytes", str(width),
+            "--depth", "all", "--format", "json"]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def costi_by_path(doc):
+    """Inclusive totals per label path, repeated subtrees summed (as the trace's per-layer sum)."""
+    res = {}
+
+    def walk(node, path, mult):
+        count = int(node["count"])
+        tot = node["total"]
+        key = path
+        vals = tuple(int(tot[m]) * mult for m in ("flops", "read", "write")) if mult != 1 else tuple(
+            int(tot[m]) for m in ("flops", "read", "write"))
+        f, r, w = res.get(key, (0, 0, 0))
+        res[key] = (f + vals[0], r + vals[1], w + vals[2])
+        for child in node.get("children", []):
+            walk(child, (path + "." if path else "") + child["label"], mult * count)
+
+    root = doc["tree"]
+    res[""] = tuple(int(root["total"][m]) for m in ("flops", "read", "write"))
+    for child in root.get("children", []):
+        walk(child, child["label"], 1)
+    return res
+
+
+def trace(family, model, batch, seq_len, cache_len, dtype):
+    step = family.prepare(model, batch, seq_len, cache_len, dtype)
+    rec = CostRecorder(model)
+    with torch.no_grad(), rec:
+        step()
+    rec.remove_hooks()
+    return rec
+
+
+def main():
+    costi, family_name = sys.argv[1], sys.argv[2]
+    report = "--report" in sys.argv
+    family = importlib.import_module(family_name + "_plain")
+    CFG, KNOWN = family.CFG, family.KNOWN
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg_path = os.path.join(tmp, "config.json")
+        with open(cfg_path, "w") as f:
+            json.dump(CFG, f)
+        for dtype, width in ((torch.float32, 4), (torch.bfloat16, 2)):
+            model = family.build(CFG, dtype)
+            for batch, seq_len, cache_len in ((1, 5, 0), (1, 1, 5), (2, 3, 4), (3, 1, 6)):
+                doc = costi_tree(costi, cfg_path, batch, seq_len, cache_len, width)
+                params = int(doc["totals"]["params"])
+                if params != family.param_count(model):
+                    failures.append(f"params: costi {params}, torch {family.param_count(model)}")
+                rec = trace(family, model, batch, seq_len, cache_len, dtype)
+                if rec.unknown:
+                    failures.append(f"ops without a costing rule: {sorted(rec.unknown)}")
+                torch_paths = totals_by_path(rec.records)
+                costi_paths = costi_by_path(doc)
+                case = f"{str(dtype).split('.')[-1]} batch={batch} seq_len={seq_len} cache_len={cache_len}"
+                for path in sorted(torch_paths):
+                    if path not in costi_paths:
+                        failures.append(f"{case}: module {path!r} ran in torch but has no node in costi")
+                        continue
+                    t, c = torch_paths[path], costi_paths[path]
+                    for i, metric in enumerate(("flops", "read", "write")):
+                        if t[i] == c[i]:
+                            continue
+                        why = KNOWN.get((str(dtype).split(".")[-1], path)) if metric != "flops" else None
+                        known = why is not None
+                        line = f"{case}: {path or '<model>'} {metric}: costi {c[i]}, torch {t[i]} ({c[i] - t[i]:+d})"
+                        if known:
+                            line += f"  [known: {why}]"
+                        if report or not known:
+                            print(line)
+                        if not known:
+                            failures.append(line)
+                if report:
+                    for r in rec.records:
+                        print("   ", r)
+    for f in failures:
+        print("FAIL:", f)
+    print(f"{len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

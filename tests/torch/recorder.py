@@ -1,0 +1,171 @@
+"""Records every aten op PyTorch executes and costs it by costi's conventions.
+
+docs/conventions.md, Part I, is the rule book: views are free; a kernel reads each input
+tensor once, for the distinct elements it holds (a broadcast or expanded operand holds
+fewer elements than its shape: the product of the sizes whose stride is not 0), and
+writes its output once; GEMMs count 2·M·K·N (torch/utils/flop_counter.py's mm/addmm/bmm/
+baddbmm formulas); element-wise ops one FLOP per output element, softmax three, a mean
+one per input element plus one per output; copies, casts and gathers none; an index op
+reads its indices and only the rows it addresses.
+
+Every record is attributed to the module path that was running (forward pre/post hooks),
+so a model's cost can be compared with costi's tree node by node.
+"""
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+aten = torch.ops.aten
+
+# Ops that only make a view (no kernel runs, nothing is read or written).
+VIEW_OPS = {
+    "view", "_unsafe_view", "expand", "transpose", "t", "permute", "unsqueeze", "squeeze",
+    "slice", "select", "as_strided", "alias", "detach", "_reshape_alias", "split",
+    "split_with_sizes", "unbind", "lift_fresh", "view_as_real", "view_as_complex",
+}
+
+# One FLOP per output element.
+ELEMENTWISE = {
+    "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "neg", "pow", "rsqrt",
+    "exp", "cos", "sin", "tanh", "sigmoid", "silu", "gelu", "relu", "where", "masked_fill",
+    "masked_fill_", "bitwise_not", "sqrt", "reciprocal", "log", "erf", "minimum", "maximum",
+    "clamp", "abs", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "bitwise_and",
+    "bitwise_or", "sign",
+}
+
+# Zero FLOPs: data movement and creation.
+COPIES = {
+    "_to_copy", "copy_", "clone", "cat", "zeros", "zero_", "empty", "empty_like", "full",
+    "fill_", "ones", "arange", "index_copy_", "new_zeros", "new_empty", "new_ones",
+    "scalar_tensor", "_local_scalar_dense", "full_like", "zeros_like", "ones_like",
+}
+
+
+def held(t):
+    """Distinct elements a (possibly broadcast) tensor view holds."""
+    n = 1
+    for size, stride in zip(t.shape, t.stride()):
+        if size == 0:
+            return 0
+        if stride != 0:
+            n *= size
+    return n
+
+
+def nbytes_held(t):
+    return held(t) * t.element_size()
+
+
+def tensors(xs):
+    flat, _ = tree_flatten(xs)
+    return [x for x in flat if isinstance(x, torch.Tensor)]
+
+
+class Record:
+    __slots__ = ("op", "path", "flops", "read", "write")
+
+    def __init__(self, op, path, flops, read, write):
+        self.op, self.path, self.flops, self.read, self.write = op, path, flops, read, write
+
+    def __repr__(self):
+        return f"{self.path or '<root>'}: {self.op} flops={self.flops} read={self.read} write={self.write}"
+
+
+def mm_flops(a, b):
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1]
+
+
+def bmm_flops(a, b):
+    return 2 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
+
+
+class CostRecorder(TorchDispatchMode):
+    """with CostRecorder(model) as rec: model(...); rec.records is the list of costed ops."""
+
+    def __init__(self, model=None):
+        super().__init__()
+        self.records = []
+        self.stack = [""]
+        self.unknown = set()
+        self.hooks = []
+        if model is not None:
+            for name, module in model.named_modules():
+                if name:
+                    self.hooks.append(module.register_forward_pre_hook(self._enter(name)))
+                    self.hooks.append(module.register_forward_hook(self._leave(name)))
+
+    def _enter(self, name):
+        def hook(module, args):
+            self.stack.append(name)
+        return hook
+
+    def _leave(self, name):
+        def hook(module, args, out):
+            assert self.stack[-1] == name, (self.stack, name)
+            self.stack.pop()
+        return hook
+
+    def remove_hooks(self):
+        for h in self.hooks:
+            h.remove()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = func.overloadpacket.__name__
+        if name in VIEW_OPS:
+            return out
+        ins = tensors((args, kwargs))
+        outs = tensors(out)
+        flops, read, write = self.cost(name, args, ins, outs)
+        self.records.append(Record(name, self.stack[-1], flops, read, write))
+        return out
+
+    def cost(self, name, args, ins, outs):
+        write = sum(o.numel() * o.element_size() for o in outs)
+        read = sum(nbytes_held(t) for t in ins)
+        if name == "mm":
+            return mm_flops(args[0], args[1]), read, write
+        if name == "addmm":
+            # bias [N] (or broadcast): read for what it holds, as every other operand
+            return mm_flops(args[1], args[2]), read, write
+        if name == "bmm":
+            return bmm_flops(args[0], args[1]), read, write
+        if name == "baddbmm":
+            return bmm_flops(args[1], args[2]), read, write
+        if name == "embedding":
+            weight, idx = args[0], args[1]
+            rows = idx.numel()
+            return 0, idx.numel() * idx.element_size() + rows * weight.shape[1] * weight.element_size(), write
+        if name == "index_select":
+            src, dim, idx = args[0], args[1], args[2]
+            addressed = outs[0].numel()
+            return 0, idx.numel() * idx.element_size() + addressed * src.element_size(), write
+        if name == "copy_":
+            dst, src = args[0], args[1]
+            return 0, nbytes_held(src), dst.numel() * dst.element_size()
+        if name in ("_softmax", "softmax", "_log_softmax"):
+            return 3 * outs[0].numel(), read, write
+        if name == "mean":
+            return ins[0].numel() + outs[0].numel(), read, write
+        if name == "sum":
+            return ins[0].numel(), read, write
+        if name in ELEMENTWISE:
+            return outs[0].numel(), read, write
+        if name in COPIES:
+            return 0, read, write
+        self.unknown.add(name)
+        return 0, read, write
+
+
+def totals_by_path(records, strip_layer_index=True):
+    """Inclusive totals per module path ('' is the whole model); 'layers.3.mlp' -> 'layers.mlp'."""
+    out = {}
+    for r in records:
+        parts = [p for p in r.path.split(".") if p and not (strip_layer_index and p.isdigit())] if r.path else []
+        for i in range(len(parts) + 1):
+            key = ".".join(parts[:i])
+            f, rd, w = out.get(key, (0, 0, 0))
+            out[key] = (f + r.flops, rd + r.read, w + r.write)
+    return out
