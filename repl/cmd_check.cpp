@@ -16,11 +16,11 @@ namespace {
 using nlohmann::ordered_json;
 
 // "file", "line", "column" (and with `end`, "end_line", "end_column") of a span: 1-based, columns
-// in bytes, the end exclusive (the position after the span's last byte); nulls for a span in
-// no file (a diagnostic about the command itself).
-void put_place(ordered_json& out, const interp::Span& s, bool end) {
+// in bytes, the end exclusive (the position after the span's last byte). A span in no file (a
+// file that cannot be read) has null positions and names `file` (the FILE argument), or null.
+void put_place(ordered_json& out, const interp::Span& s, bool end, const std::string* file = nullptr) {
     if (s.file == nullptr) {
-        out["file"] = nullptr;
+        out["file"] = file != nullptr ? ordered_json(report::valid_utf8(*file)) : ordered_json(nullptr);
         out["line"] = nullptr;
         out["column"] = nullptr;
         if (end) {
@@ -40,10 +40,10 @@ void put_place(ordered_json& out, const interp::Span& s, bool end) {
     }
 }
 
-// One diagnostic as editors and CI annotators read it (docs/editors.md).
-ordered_json diagnostic_json(const interp::Diagnostic& d) {
+// One diagnostic of checking `file`, as editors and CI annotators read it (docs/editors.md).
+ordered_json diagnostic_json(const interp::Diagnostic& d, const std::string& file) {
     ordered_json out = ordered_json::object();
-    put_place(out, d.span, true);
+    put_place(out, d.span, true, &file);
     out["severity"] = "error";
     out["code"] = d.code;
     out["message"] = report::valid_utf8(d.message);
@@ -100,7 +100,7 @@ Command check_command() {
                                           << p.models.size() << " models)\n";
                         } catch (const interp::CostiError& e) {
                             if (json) {
-                                for (const auto& d : e.diagnostics()) diagnostics.push_back(diagnostic_json(d));
+                                for (const auto& d : e.diagnostics()) diagnostics.push_back(diagnostic_json(d, f));
                                 status = 1;
                             } else {
                                 status = report_errors(e);

@@ -8,8 +8,14 @@ filetype on
 syntax on
 
 " Every .cost file below the root, skipping build trees, dependencies and hidden folders.
-let s:files = filter(split(globpath('.', '**/*.cost'), "\n"),
-      \ 'v:val !~# "^\\./build" && v:val !~# "node_modules" && v:val !~# "/\\."')
+let s:files = []
+for s:top in glob('*', 0, 1)
+  if s:top =~# '^build' || s:top ==# 'node_modules'
+    continue
+  endif
+  let s:files += isdirectory(s:top) ? globpath(s:top, '**/*.cost', 0, 1) : (s:top =~# '\.cost$' ? [s:top] : [])
+endfor
+call filter(s:files, 'v:val !~# "node_modules" && v:val !~# "/\\."')
 if len(s:files) < 100
   call add(s:failures, 'only ' . len(s:files) . ' .cost files found')
 endif

@@ -270,3 +270,39 @@ test("strings with escapes, comments, declarations of every kind", async () => {
   await expectScope(vllm, engine, "engine", "keyword.declaration.engine");
   await expectScope(vllm, engine, "vllm", "entity.name.type.engine");
 });
+
+test("forms no shipped file happens to use", async () => {
+  const g = await grammarPromise;
+  const source = [
+    "model a = $K",
+    'model "b c" = ${K}(x = 1) { config from "c.json"  config { frac = 0.5; q.w.0 = 2 } seq_len = 3 }',
+    "kernel X(a,",
+    "   b = min(a, 2)) {",
+    "  c: $Y() with (seq_len = 1)",
+    "  flops = -2^2 + config.quantization_config.weight_block_size.0 // 3 % 2",
+    "}",
+    'engine e "doc" {',
+    "  a.b = c.d",
+    "}",
+  ].join("\n");
+  const lines = tokenize(g, source);
+  assert.deepEqual(unmatched("snippet", lines), []);
+  const scope = (line, text, nth = 0) => lines[line - 1].tokens.filter((t) => t.text === text)[nth].scopes;
+  const has = (scopes, prefix) => scopes.some((s) => s.startsWith(prefix));
+  // A model without a body ends where the next declaration starts.
+  assert.deepEqual(scope(2, "model").slice(1), ["meta.model.cost", "keyword.declaration.model.cost"]);
+  assert.ok(has(scope(2, '"b c"'), "entity.name.type.model"));
+  assert.ok(has(scope(2, "K"), "entity.name.function.call"));
+  assert.ok(has(scope(2, "from"), "keyword.other.from"));
+  assert.ok(has(scope(2, "q.w.0"), "variable.other.property.config"));
+  assert.ok(has(scope(2, "seq_len"), "variable.other.runtime"));
+  // Parameters over two lines; a default's names are not parameters.
+  assert.ok(has(scope(4, "b"), "variable.parameter.cost"));
+  assert.ok(!has(scope(4, "a"), "variable.parameter"));
+  assert.ok(has(scope(5, "with"), "keyword.control.with"));
+  assert.ok(has(scope(5, "seq_len"), "variable.parameter.binding"));
+  assert.ok(has(scope(6, "quantization_config.weight_block_size.0"), "variable.other.property.config"));
+  assert.ok(has(scope(6, "//"), "keyword.operator.arithmetic"));
+  assert.ok(has(scope(9, "a.b"), "entity.name.function"));
+  assert.ok(has(scope(10, "}"), "punctuation.section.block.end"));
+});
