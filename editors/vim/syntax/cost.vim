@@ -29,7 +29,8 @@ syn match   costNumber "\<\d\%(_\=\d\)*\%(\.\d\%(_\=\d\)*\)\=\%([eE][+-]\=\d\%(_
 syn keyword costConditional if then else
 syn keyword costLogical and or not
 syn keyword costBoolean true false
-syn keyword costBuiltin min max floor ceil abs
+" A match, not a keyword: keywords win over matches, and `max` is also `combine max`.
+syn match   costBuiltin "\<\%(min\|max\|floor\|ceil\|abs\)\ze\s*("
 syn match   costOperator "??\|==\|!=\|<=\|>=\|//\|[-+*/%^<>=]"
 syn match   costConfig "\<config\.\%(\h\w*\)\%(\.\%(\h\w*\|\d\+\)\)*" contains=costConfigWord
 syn match   costConfigWord contained "\<config\ze\."
@@ -49,7 +50,14 @@ syn keyword costRepeat repeat
 syn keyword costStatement with nextgroup=costArgs skipwhite
 syn match   costLabel "\<\h\w*\ze\s*:"
 syn keyword costImport import
-syn keyword costKeyword config from unit
+" `config` and `unit` are matches where they are keywords (`config {`, `config from`,
+" `unit "B"`): a keyword would also take the `config` of `config.KEY`.
+syn keyword costKeyword from
+syn match   costKeyword "\<config\ze\s*from\>"
+syn match   costKeyword "\<unit\ze\s*\""
+syn match   costKeyword "\<config\ze\s*{" nextgroup=costConfigBlock skipwhite
+syn region  costConfigBlock contained matchgroup=costParen start="{" end="}" contains=costConfigKey,@costExpr transparent
+syn match   costConfigKey contained "\<\h\w*\%(\.\%(\h\w*\|\d\+\)\)*\ze\s*=\%(=\)\@!"
 syn match   costKeyword "\<style\ze\s\+\%(si\|count\|time\)\>"
 syn match   costKeyword "\<combine\ze\s\+\%(sum\|max\)\>"
 syn match   costType "\%(\<style\s\+\)\@<=\%(si\|count\|time\)\>"
@@ -82,10 +90,13 @@ hi def link costLogical     Operator
 hi def link costBoolean     Boolean
 hi def link costBuiltin     Function
 hi def link costOperator    Operator
+hi def link costConfig      Identifier
+hi def link costHw          Identifier
 hi def link costConfigWord  Special
 hi def link costHwWord      Special
 hi def link costCall        Function
 hi def link costBinding     Identifier
+hi def link costConfigKey   Identifier
 hi def link costParam       Identifier
 hi def link costStatement   Statement
 hi def link costLabel       Label

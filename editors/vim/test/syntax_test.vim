@@ -91,6 +91,12 @@ call s:Expect('stdlib/roofline.cost', 'let memory = (read + write) / (memory_eff
 call s:Expect('stdlib/roofline.cost', 'every leaf (math = 0, kv_held', 'kv_held', 1, 'costParam')
 call s:Expect('stdlib/prelude.cost', 'runtime seq_len:', 'int', 1, 'costType')
 call s:Expect('stdlib/prelude.cost', 'metric params ', 'count', 2, 'costType')
+call s:Expect('stdlib/roofline.cost', 'unit "B" combine max', 'max', 1, 'costType')
+call s:Expect('stdlib/roofline.cost', 'unit "B" combine max', 'unit', 1, 'costKeyword')
+call s:Expect(s:llama, '  let heads = config.num_attention_heads', 'config', 1, 'costConfigWord')
+call s:Expect(s:llama, '  let heads = config.num_attention_heads', 'num_attention_heads', 1, 'costConfig')
+call s:Expect('models/llama-2-7b.cost', '  config {', 'config', 1, 'costKeyword')
+call s:Expect('models/llama-2-7b.cost', '    hidden_size = 4096', 'hidden_size', 1, 'costConfigKey')
 call s:Expect('stdlib/activations.cost', 'approximate = \"none\"', '\"', 1, 'costEscape')
 
 let s:out = empty(s:failures) ? ['ok ' . len(s:files)] : s:failures
