@@ -200,7 +200,12 @@ TEST(EngineIndex, EachFamilyFileMapsItsTransformersKernels) {
                                         "transformers.models.mistral.modeling_mistral.MistralForCausalLM"}));
     EXPECT_EQ(maps_of("gpt2"), std::vector<std::string>{"transformers.models.gpt2.modeling_gpt2.GPT2LMHeadModel"});
     for (const char* stem : {"vllm", "engine", "ops", "fused_moe"}) EXPECT_TRUE(maps_of(stem).empty()) << stem;
-    EXPECT_EQ(files.size(), 9u);  // deepseek_v2, gemma2, gpt2, llama_engine, mixtral, phi3, qwen2, qwen3, qwen3_moe
+    EXPECT_EQ(maps_of("olmo2"), std::vector<std::string>{"transformers.models.olmo2.modeling_olmo2.Olmo2ForCausalLM"});
+    EXPECT_EQ(maps_of("granite"),
+              std::vector<std::string>{"transformers.models.granite.modeling_granite.GraniteForCausalLM"});
+    EXPECT_EQ(maps_of("starcoder2"),
+              std::vector<std::string>{"transformers.models.starcoder2.modeling_starcoder2.Starcoder2ForCausalLM"});
+    EXPECT_EQ(files.size(), 12u);  // deepseek_v2, gemma2, gpt2, granite, llama_engine, mixtral, olmo2, phi3, qwen2, qwen3, qwen3_moe, starcoder2
     EXPECT_TRUE(costi::interp::library_engine_files("no-such-engine").empty());
 }
 
