@@ -154,8 +154,29 @@ CFG = {
     "_attn_implementation": "eager",
 }
 
-# Differences known and explained, (dtype name, module path) -> cause: reported, not asserted.
-KNOWN = {}
+# Differences known and explained, (dtype name, module path) -> (cause, exact costi - torch).
+# Two steps of the MoE loop run differently on CUDA, which costi models, and on torch 1.13's
+# CPU, both on int64 index tensors, per MoE layer with T = batch*seq_len tokens, Tk = T*k:
+#  * F.one_hot(selected_experts, num_classes=E) checks its input's range off CUDA only
+#    (aten/src/ATen/native/Onehot.cpp @ pytorch/pytorch 2ed5f270: "if (self.device().type()
+#    != at::kCUDA)" guards self.min().item() and self.max().item()): two full reductions over
+#    the Tk indices (Tk compares each, Tk*8 bytes read each, one int64 written each) and two
+#    .item() reads of 8 bytes, which CUDA does not run: torch has 2*Tk FLOPs, 2*Tk*8 + 2*8
+#    bytes read and 2*8 written more.
+#  * torch.where(expert_mask[e]) runs nonzero over the expert's [k, T] slice of the permuted
+#    one-hot, a non-contiguous view. CUDA's nonzero copies it first (nonzero_cuda_out_impl,
+#    self.contiguous(); costi's torch.nonzero(contiguous = 0), docs/conventions.md "Mixture of
+#    experts"), CPU's reads it strided: costi has Tk*8 bytes read and written more per expert.
+# The enclosing modules differ by exactly the same, summed over the layers.
+def _moe_cpu_vs_cuda(batch, seq_len, cache_len):
+    L, E, Tk = CFG["num_hidden_layers"], CFG["num_local_experts"], batch * seq_len * CFG["num_experts_per_tok"]
+    return (-L * 2 * Tk, L * (E * Tk * 8 - 2 * Tk * 8 - 2 * 8), L * (E * Tk * 8 - 2 * 8))
+
+
+_MOE = ("one_hot's CPU-only min/max range checks; CUDA nonzero's copy of the strided expert mask",
+        _moe_cpu_vs_cuda)
+KNOWN = {(dtype, path): _MOE for dtype in ("float32", "bfloat16")
+         for path in ("model.layers.block_sparse_moe", "model.layers", "model", "")}
 
 
 def prepare(model, batch, seq_len, cache_len, dtype):
