@@ -6,6 +6,7 @@ attention, prefill and decode, float32 and bfloat16, batch 1 to 3.
 FAMILY names tests/torch/FAMILY_plain.py, the family's forward re-implemented in plain torch
 from the lines its kernels cite, which provides CFG (a tiny config.json), build(cfg, dtype),
 param_count(model), prepare(model, batch, seq_len, cache_len, dtype) -> the step to record,
+optionally costi_path(module_path) -> costi's label path where the two differ,
 and KNOWN (differences explained: a cause, reported but not asserted; or (cause, delta), whose
 delta(batch, seq_len, cache_len) is the exact difference costi - torch, asserted). Runs that step under
 tests/torch/recorder.py's CostRecorder and costi on the same config, then compares FLOPs,
@@ -96,6 +97,10 @@ def main():
                 rec = trace(family, model, batch, seq_len, cache_len, dtype)
                 if rec.unknown:
                     failures.append(f"ops without a costing rule: {sorted(rec.unknown)}")
+                # A family whose costi tree labels differ from the module names maps them
+                if hasattr(family, "costi_path"):
+                    for r in rec.records:
+                        r.path = family.costi_path(r.path)
                 torch_paths = totals_by_path(rec.records)
                 costi_paths = costi_by_path(doc)
                 case = f"{str(dtype).split('.')[-1]} batch={batch} seq_len={seq_len} cache_len={cache_len}"

@@ -168,13 +168,16 @@ CFG = {
 #    self.contiguous(); costi's torch.nonzero(contiguous = 0), docs/conventions.md "Mixture of
 #    experts"), CPU's reads it strided: costi has Tk*8 bytes read and written more per expert.
 # The enclosing modules differ by exactly the same, summed over the layers.
-def _moe_cpu_vs_cuda(batch, seq_len, cache_len):
-    L, E, Tk = CFG["num_hidden_layers"], CFG["num_local_experts"], batch * seq_len * CFG["num_experts_per_tok"]
-    return (-L * 2 * Tk, L * (E * Tk * 8 - 2 * Tk * 8 - 2 * 8), L * (E * Tk * 8 - 2 * 8))
+def moe_cpu_vs_cuda(moe_layers, experts, top_k):
+    """(cause, delta) for a transformers MoE loop of `experts` experts, top_k per token, in
+    moe_layers layers: costi - torch of (flops, read, write) at a step."""
+    def delta(batch, seq_len, cache_len):
+        L, E, Tk = moe_layers, experts, batch * seq_len * top_k
+        return (-L * 2 * Tk, L * (E * Tk * 8 - 2 * Tk * 8 - 2 * 8), L * (E * Tk * 8 - 2 * 8))
+    return ("one_hot's CPU-only min/max range checks; CUDA nonzero's copy of the strided expert mask", delta)
 
 
-_MOE = ("one_hot's CPU-only min/max range checks; CUDA nonzero's copy of the strided expert mask",
-        _moe_cpu_vs_cuda)
+_MOE = moe_cpu_vs_cuda(CFG["num_hidden_layers"], CFG["num_local_experts"], CFG["num_experts_per_tok"])
 KNOWN = {(dtype, path): _MOE for dtype in ("float32", "bfloat16")
          for path in ("model.layers.block_sparse_moe", "model.layers", "model", "")}
 

@@ -42,6 +42,11 @@ COPIES = {
 }
 
 
+# Copies that create a tensor: nothing read, whatever tensor gives them their shape.
+CREATION = {"zeros", "empty", "full", "ones", "arange", "new_zeros", "new_empty", "new_ones", "scalar_tensor",
+            "full_like", "zeros_like", "ones_like", "empty_like"}
+
+
 def held(t):
     """Distinct elements a (possibly broadcast) tensor view holds."""
     n = 1
@@ -125,6 +130,9 @@ class CostRecorder(TorchDispatchMode):
     def cost(self, name, args, ins, outs):
         write = sum(o.numel() * o.element_size() for o in outs)
         read = sum(nbytes_held(t) for t in ins)
+        if name in CREATION:
+            # a template tensor (zeros_like(x), x.new_zeros) gives only a shape and dtype
+            return 0, 0, write
         if name == "mm":
             return mm_flops(args[0], args[1]), read, write
         if name == "addmm":
