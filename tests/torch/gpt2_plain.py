@@ -219,11 +219,21 @@ CFG = {
 # input's dtype when the weights share it (layer_norm_cpu: at::empty({M}, X->options().dtype(
 # param_scalar_type(input, mixed_type))), aten/src/ATen/native/layer_norm.cpp @ pytorch/pytorch
 # 3de78edb), so a bfloat16 trace writes 2*M*2 bytes where costi counts 2*M*4 (float32 agrees).
-# The enclosing modules differ by the sum of those norms' stats and by nothing else.
+# Each norm of M = batch*seq_len rows writes 2*M*(4 - 2) = 4*M bytes more in costi; the
+# enclosing modules differ by the sum of their norms' and by nothing else (asserted exactly).
 _LN_STATS = "bfloat16 LayerNorm mean/rstd: CPU writes them in bfloat16, CUDA (costi) in float32"
-KNOWN = {("bfloat16", path): _LN_STATS for path in (
-    "transformer.h.ln_1", "transformer.h.ln_2", "transformer.ln_f",  # the norms themselves
-    "transformer.h", "transformer", "")}                            # the modules enclosing them
+
+
+def _ln_stats(norms_per_layer, final):
+    def delta(batch, seq_len, cache_len):
+        norms = norms_per_layer * CFG["n_layer"] + final
+        return (0, 0, norms * 4 * batch * seq_len)
+    return (_LN_STATS, delta)
+
+
+KNOWN = {("bfloat16", path): _ln_stats(per_layer, final) for path, per_layer, final in (
+    ("transformer.h.ln_1", 1, 0), ("transformer.h.ln_2", 1, 0), ("transformer.ln_f", 0, 1),
+    ("transformer.h", 2, 0), ("transformer", 2, 1), ("", 2, 1))}
 
 
 def prepare(model, batch, seq_len, cache_len, dtype):
