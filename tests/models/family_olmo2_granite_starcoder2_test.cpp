@@ -44,6 +44,27 @@ std::string kv_cache_bytes(const std::string& model_file, const Step& step) {
     return interp::total_of(s.program().metrics[m], root.count, root.cost[m]).to_string();
 }
 
+// Under both executions (vLLM and the kernels as written) the model holds the same weights.
+void expect_params_under_both_executions(const EngineRuns& runs, const std::string& name, const Int& params) {
+    for (const std::string engine : {"vllm", ""}) {
+        EXPECT_EQ(runs.total_as(name, "params", steps::prefill(7), engine), str(params)) << engine;
+    }
+}
+
+// A vLLM decode step writes only the new tokens' K and V (reshape_and_cache_flash): per_token
+// bytes per sequence at every cache length in `caches`, `batch` times that for a batch.
+void expect_decode_cache_writes(const EngineRuns& runs, const std::string& name, const Int& per_token,
+                                std::initializer_list<std::int64_t> caches, std::int64_t batch_cache,
+                                std::int64_t batch) {
+    const std::string w = "vllm.reshape_and_cache_flash";
+    for (std::int64_t c : caches) {
+        EXPECT_EQ(runs.leaves_as(name, w, "write", steps::decode(c), "vllm"), str(per_token)) << "cache_len " << c;
+    }
+    if (batch > 1) {
+        EXPECT_EQ(runs.leaves_as(name, w, "write", steps::decode(batch_cache, batch), "vllm"), str(batch * per_token));
+    }
+}
+
 // The code and message of the error a shipped model stops with under these config overrides.
 struct Stop {
     std::string code = "no error";
@@ -200,11 +221,7 @@ const EngineRuns& olmo2_engines() {
 }
 
 TEST(FamilyOlmo2Vllm, ParamsEqualUnderBothExecutions) {
-    for (const std::string engine : {"vllm", ""}) {
-        EXPECT_EQ(olmo2_engines().total_as("allenai/OLMo-2-1124-7B", "params", steps::prefill(7), engine),
-                  str(olmo2_params))
-            << engine;
-    }
+    expect_params_under_both_executions(olmo2_engines(), "allenai/OLMo-2-1124-7B", olmo2_params);
 }
 
 // A decode step writes only the new token's K and V into the paged cache: per layer
@@ -212,16 +229,9 @@ TEST(FamilyOlmo2Vllm, ParamsEqualUnderBothExecutions) {
 // length (the transformers execution re-concatenates the whole cache instead); batch 3:
 // three tokens' worth.
 TEST(FamilyOlmo2Vllm, DecodeCacheWritesAreTheNewTokensOnly) {
-    const std::string w = "vllm.reshape_and_cache_flash";
     const Int per_token = Int(32) * 2 * 32 * 128 * 2;
     EXPECT_EQ(str(per_token), "524288");
-    for (std::int64_t c : {0, 100, 4095}) {
-        EXPECT_EQ(olmo2_engines().leaves_as("allenai/OLMo-2-1124-7B", w, "write", steps::decode(c), "vllm"),
-                  str(per_token))
-            << "cache_len " << c;
-    }
-    EXPECT_EQ(olmo2_engines().leaves_as("allenai/OLMo-2-1124-7B", w, "write", steps::decode(100, 3), "vllm"),
-              str(3 * per_token));
+    expect_decode_cache_writes(olmo2_engines(), "allenai/OLMo-2-1124-7B", per_token, {0, 100, 4095}, 100, 3);
 }
 
 // The QK-norm under tensor parallelism (olmo2.py L139-151): each device all-gathers q and k
@@ -343,23 +353,15 @@ const EngineRuns& granite_engines() {
 const std::string granite_name = "ibm-granite/granite-3.3-8b-instruct";
 
 TEST(FamilyGraniteVllm, ParamsEqualUnderBothExecutions) {
-    for (const std::string engine : {"vllm", ""}) {
-        EXPECT_EQ(granite_engines().total_as(granite_name, "params", steps::prefill(7), engine), str(granite_params))
-            << engine;
-    }
+    expect_params_under_both_executions(granite_engines(), granite_name, granite_params);
 }
 
 // A decode step writes only the new token's K and V: 40 layers · 2 · 8 KV heads · 128 · 2 B
 // = 163,840 B, at any cache length; batch 2: twice that.
 TEST(FamilyGraniteVllm, DecodeCacheWritesAreTheNewTokensOnly) {
-    const std::string w = "vllm.reshape_and_cache_flash";
     const Int per_token = Int(40) * 2 * 8 * 128 * 2;
     EXPECT_EQ(str(per_token), "163840");
-    for (std::int64_t c : {0, 8191}) {
-        EXPECT_EQ(granite_engines().leaves_as(granite_name, w, "write", steps::decode(c), "vllm"), str(per_token))
-            << "cache_len " << c;
-    }
-    EXPECT_EQ(granite_engines().leaves_as(granite_name, w, "write", steps::decode(10, 2), "vllm"), str(2 * per_token));
+    expect_decode_cache_writes(granite_engines(), granite_name, per_token, {0, 8191}, 10, 2);
 }
 
 // Decode, batch 3 (M = 3): the lm_head runs on the 3 sampled rows over the vocabulary padded to
@@ -487,25 +489,16 @@ const EngineRuns& starcoder2_engines() {
 }
 
 TEST(FamilyStarcoder2Vllm, ParamsEqualUnderBothExecutions) {
-    for (const std::string engine : {"vllm", ""}) {
-        EXPECT_EQ(starcoder2_engines().total_as("bigcode/starcoder2-7b", "params", steps::prefill(7), engine),
-                  str(starcoder2_params))
-            << engine;
-    }
+    expect_params_under_both_executions(starcoder2_engines(), "bigcode/starcoder2-7b", starcoder2_params);
 }
 
 // A decode step writes only the new token's K and V: 32 layers · 2 · 4 KV heads · 128 · 2 B =
 // 65,536 B, also past the window (cache_len 8191), where transformers' execution re-copies
 // 8192 tokens.
 TEST(FamilyStarcoder2Vllm, DecodeCacheWritesAreTheNewTokensOnly) {
-    const std::string w = "vllm.reshape_and_cache_flash";
     const Int per_token = Int(32) * 2 * 4 * 128 * 2;
     EXPECT_EQ(str(per_token), "65536");
-    for (std::int64_t c : {0, 4095, 8191}) {
-        EXPECT_EQ(starcoder2_engines().leaves_as("bigcode/starcoder2-7b", w, "write", steps::decode(c), "vllm"),
-                  str(per_token))
-            << "cache_len " << c;
-    }
+    expect_decode_cache_writes(starcoder2_engines(), "bigcode/starcoder2-7b", per_token, {0, 4095, 8191}, 0, 1);
 }
 
 }  // namespace

@@ -6,9 +6,9 @@ attention, prefill and decode, float32 and bfloat16, batch 1 to 3.
 FAMILY names tests/torch/FAMILY_plain.py, the family's forward re-implemented in plain torch
 from the lines its kernels cite, which provides CFG (a tiny config.json), build(cfg, dtype),
 param_count(model), prepare(model, batch, seq_len, cache_len, dtype) -> the step to record,
-and KNOWN (differences explained, reported but not asserted); optionally costi_path(path),
-mapping a module path to costi's label path where they differ by more than the layer index
-(e.g. model.layers.1 -> model.layers_sliding.1). Runs that step under
+optionally costi_path(module_path) -> costi's label path where the two differ,
+and KNOWN (differences explained: a cause, reported but not asserted; or (cause, delta), whose
+delta(batch, seq_len, cache_len) is the exact difference costi - torch, asserted). Runs that step under
 tests/torch/recorder.py's CostRecorder and costi on the same config, then compares FLOPs,
 bytes read and bytes written module by module (costi's call labels are transformers' module
 names). Exit 0 when every comparison that is asserted agrees exactly; 77 (ctest's skip)
@@ -16,7 +16,8 @@ without torch.
 
 What is asserted: parameters, and FLOPs, bytes read and bytes written of every module, at
 batch 1 and above, prefill and decode, float32 and bfloat16 — except the differences
-listed in KNOWN with their cause (reported with --report).
+listed in KNOWN with their cause (reported with --report); a KNOWN entry with a delta asserts
+that exact difference instead, FLOPs included.
 """
 
 import importlib
@@ -73,12 +74,6 @@ def trace(family, model, batch, seq_len, cache_len, dtype):
     with torch.no_grad(), rec:
         step()
     rec.remove_hooks()
-    # A family whose costi model calls its decoder layers by more than one label (sliding and
-    # full layers, dense and MoE layers) maps each module path to costi's labels.
-    rename = getattr(family, "costi_path", None)
-    if rename is not None:
-        for r in rec.records:
-            r.path = rename(r.path)
     return rec
 
 
@@ -102,6 +97,10 @@ def main():
                 rec = trace(family, model, batch, seq_len, cache_len, dtype)
                 if rec.unknown:
                     failures.append(f"ops without a costing rule: {sorted(rec.unknown)}")
+                # A family whose costi tree labels differ from the module names maps them
+                if hasattr(family, "costi_path"):
+                    for r in rec.records:
+                        r.path = family.costi_path(r.path)
                 torch_paths = totals_by_path(rec.records)
                 costi_paths = costi_by_path(doc)
                 case = f"{str(dtype).split('.')[-1]} batch={batch} seq_len={seq_len} cache_len={cache_len}"
@@ -110,10 +109,25 @@ def main():
                         failures.append(f"{case}: module {path!r} ran in torch but has no node in costi")
                         continue
                     t, c = torch_paths[path], costi_paths[path]
+                    entry = KNOWN.get((str(dtype).split(".")[-1], path))
+                    # A KNOWN entry (cause, delta) gives the exact difference costi - torch of
+                    # (flops, read, write) as delta(batch, seq_len, cache_len): asserted exactly.
+                    exact = entry[1](batch, seq_len, cache_len) if isinstance(entry, tuple) else None
                     for i, metric in enumerate(("flops", "read", "write")):
+                        if exact is not None:
+                            if c[i] - t[i] == exact[i]:
+                                if report and exact[i]:
+                                    print(f"{case}: {path or '<model>'} {metric}: costi {c[i]}, torch {t[i]} "
+                                          f"({c[i] - t[i]:+d}, as known: {entry[0]})")
+                                continue
+                            line = (f"{case}: {path or '<model>'} {metric}: costi {c[i]}, torch {t[i]} "
+                                    f"({c[i] - t[i]:+d}; known difference {exact[i]:+d}: {entry[0]})")
+                            print(line)
+                            failures.append(line)
+                            continue
                         if t[i] == c[i]:
                             continue
-                        why = KNOWN.get((str(dtype).split(".")[-1], path)) if metric != "flops" else None
+                        why = entry if metric != "flops" else None
                         known = why is not None
                         line = f"{case}: {path or '<model>'} {metric}: costi {c[i]}, torch {t[i]} ({c[i] - t[i]:+d})"
                         if known:

@@ -42,6 +42,11 @@ COPIES = {
 }
 
 
+# Copies that create a tensor: nothing read, whatever tensor gives them their shape.
+CREATION = {"zeros", "empty", "full", "ones", "arange", "new_zeros", "new_empty", "new_ones", "scalar_tensor",
+            "full_like", "zeros_like", "ones_like", "empty_like"}
+
+
 def held(t):
     """Distinct elements a (possibly broadcast) tensor view holds."""
     n = 1
@@ -125,6 +130,9 @@ class CostRecorder(TorchDispatchMode):
     def cost(self, name, args, ins, outs):
         write = sum(o.numel() * o.element_size() for o in outs)
         read = sum(nbytes_held(t) for t in ins)
+        if name in CREATION:
+            # a template tensor (zeros_like(x), x.new_zeros) gives only a shape and dtype
+            return 0, 0, write
         if name == "mm":
             return mm_flops(args[0], args[1]), read, write
         if name == "addmm":
@@ -147,6 +155,37 @@ class CostRecorder(TorchDispatchMode):
             return 0, nbytes_held(src), dst.numel() * dst.element_size()
         if name in ("_softmax", "softmax", "_log_softmax"):
             return 3 * outs[0].numel(), read, write
+        if name == "native_layer_norm":
+            # docs/conventions.md "Reductions, norms, pooling": M*(5n + 4) + (has_weight + has_bias)*M*n
+            x, shape, weight, bias = args[0], args[1], args[2], args[3]
+            n = 1
+            for s in shape:
+                n *= s
+            m = x.numel() // n
+            return m * (5 * n + 4) + ((weight is not None) + (bias is not None)) * m * n, read, write
+        if name in ("topk", "min", "max", "amax", "argmax", "nonzero"):
+            # a compare per input element; reads the input, writes values and/or int64 indices
+            return ins[0].numel(), read, write
+        if name == "index":
+            # advanced indexing x[i, j]: the index entries and only the addressed elements
+            src = args[0]
+            idx = [t for t in args[1] if t is not None]
+            return 0, sum(nbytes_held(t) for t in idx) + outs[0].numel() * src.element_size(), write
+        if name == "index_add_":
+            # target.index_add_(dim, idx, source): reads source, the addressed target elements
+            # and the indices; writes the addressed target elements
+            target, idx, source = args[0], args[2], args[3]
+            n = source.numel() * target.element_size()
+            return source.numel(), 2 * n + nbytes_held(idx), n
+        if name == "scatter_":
+            # x.scatter_(dim, idx, src or value): reads src (nothing for a scalar) and the
+            # indices; writes one element per index entry
+            target, idx = args[0], args[2]
+            src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else None
+            return 0, nbytes_held(idx) + (nbytes_held(src) if src is not None else 0), idx.numel() * target.element_size()
+        if name == "gather":
+            src, idx = args[0], args[2]
+            return 0, nbytes_held(idx) + idx.numel() * src.element_size(), write
         if name == "mean":
             return ins[0].numel() + outs[0].numel(), read, write
         if name == "sum":
