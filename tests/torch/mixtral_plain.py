@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import shared_plain
+
 import llama_plain
 from llama_plain import DynamicLayer, LlamaAttention, LlamaRMSNorm, LlamaRotaryEmbedding, causal_mask
 
@@ -185,12 +187,5 @@ KNOWN = {(dtype, path): _MOE for dtype in ("float32", "bfloat16")
 def prepare(model, batch, seq_len, cache_len, dtype):
     """Fills the cache with cache_len tokens (not recorded) and returns the step to record."""
     cache = [DynamicLayer() for _ in range(CFG["num_hidden_layers"])]
-    if cache_len:
-        ids = torch.randint(0, CFG["vocab_size"], (batch, cache_len))
-        pos = torch.arange(cache_len)[None].expand(batch, -1)
-        with torch.no_grad():
-            model(ids, pos, causal_mask(batch, cache_len, 0, dtype), cache)
-    ids = torch.randint(0, CFG["vocab_size"], (batch, seq_len))
-    pos = torch.arange(cache_len, cache_len + seq_len)[None].expand(batch, -1).contiguous()
-    mask = causal_mask(batch, seq_len, cache_len, dtype)
-    return lambda: model(ids, pos, mask, cache)
+    return shared_plain.fill_and_step(model, CFG, batch, seq_len, cache_len, cache,
+                                      lambda b, q, past: causal_mask(b, q, past, dtype))
