@@ -18,9 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import shared_plain
-
 import llama_plain
+import shared_plain
 from mixtral_plain import moe_cpu_vs_cuda
 from llama_plain import (DynamicLayer, LlamaRMSNorm, LlamaRotaryEmbedding, apply_rotary_pos_emb, causal_mask,
                          eager_attention_forward, rotate_half)

@@ -18,9 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import shared_plain
-
 import llama_plain
+import shared_plain
 from llama_plain import DynamicLayer, LlamaAttention, LlamaRMSNorm, LlamaRotaryEmbedding, causal_mask
 
 
