@@ -56,10 +56,12 @@ std::vector<std::string> candidates(const std::vector<std::string>& words) {
     if (!before.empty()) {
         const CLI::Option* o = app.get_option_no_throw(before.back());
         if (o != nullptr && o->get_expected_min() > 0) {
-            if (before.back() == "--format")
-                out = command->name == std::string("formula") || command->name == std::string("check")
-                          ? std::vector<std::string>{"text", "json"}
-                          : std::vector<std::string>{"table", "json"};
+            if (before.back() == "--format") {
+                const std::string name = command->name;
+                if (name == "formula" || name == "check") out = {"text", "json"};
+                else if (name == "sweep") out = {"csv", "json", "table"};
+                else out = {"table", "json"};
+            }
             if (before.back() == "--free")
                 for (const auto& r : runtime_names(app)) out.push_back(r);
             if (before.back() == "--depth") out = {"all"};
