@@ -1,0 +1,134 @@
+// repl/heap.cpp, the costi executable's operator new, linked into this test binary alone:
+// every allocation of GoogleTest and of the tests below goes through it.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// A block filled with a pattern derived from its address and size, checked before it is freed:
+// two live blocks that overlapped, or a block handed out twice, would break a pattern.
+struct Block {
+    unsigned char* p;
+    std::size_t n;
+};
+
+unsigned char pattern(const Block& b, std::size_t i) {
+    return static_cast<unsigned char>((reinterpret_cast<std::uintptr_t>(b.p) >> 4) + b.n + i * 7);
+}
+
+void fill(const Block& b) {
+    for (std::size_t i = 0; i < b.n; ++i) b.p[i] = pattern(b, i);
+}
+
+bool intact(const Block& b) {
+    for (std::size_t i = 0; i < b.n; ++i)
+        if (b.p[i] != pattern(b, i)) return false;
+    return true;
+}
+
+// Sizes across every class boundary (16-byte steps to 1 KiB, four per doubling to 256 KiB)
+// and beyond the largest class, where malloc serves.
+std::size_t random_size(std::mt19937_64& rng) {
+    const auto pick = rng() % 32;
+    if (pick < 12) return rng() % 64;
+    if (pick < 24) return 1 + rng() % 1100;
+    if (pick < 31) return 1000 + rng() % 70'000;
+    return 1 + rng() % (300u << 10);
+}
+
+void churn(std::uint64_t seed, int rounds, bool* ok) {
+    std::mt19937_64 rng(seed);
+    std::vector<Block> live;
+    for (int r = 0; r < rounds; ++r) {
+        if (live.empty() || rng() % 3 != 0) {
+            const std::size_t n = random_size(rng);
+            Block b{static_cast<unsigned char*>(::operator new(n)), n};
+            fill(b);
+            live.push_back(b);
+        } else {
+            const std::size_t i = rng() % live.size();
+            if (!intact(live[i])) *ok = false;
+            if (rng() % 2 == 0) {
+                ::operator delete(live[i].p, live[i].n);
+            } else {
+                ::operator delete(live[i].p);
+            }
+            live[i] = live.back();
+            live.pop_back();
+        }
+    }
+    for (const Block& b : live) {
+        if (!intact(b)) *ok = false;
+        ::operator delete(b.p);
+    }
+}
+
+TEST(Heap, BlocksAreAlignedAndDistinct) {
+    std::vector<void*> blocks;
+    std::set<void*> seen;
+    for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 1024u, 1025u, 4096u, 65'536u, 65'537u, 262'144u, 262'145u}) {
+        void* p = ::operator new(n);
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 16, 0u) << n;
+        EXPECT_TRUE(seen.insert(p).second) << n;
+        blocks.push_back(p);
+    }
+    for (void* p : blocks) ::operator delete(p);
+}
+
+TEST(Heap, FreedBlockIsReusedByItsClass) {
+    // 24 and 32 bytes share the 32-byte class; 48 does not.
+    void* a = ::operator new(24);
+    ::operator delete(a);
+    void* b = ::operator new(32);
+    EXPECT_EQ(a, b);
+    ::operator delete(b);
+    void* c = ::operator new(48);
+    EXPECT_NE(a, c);
+    ::operator delete(c);
+    // A class above one slab (96 KiB rounds to 96 KiB: 64 KiB + two quarters).
+    void* d = ::operator new(90'000);
+    ::operator delete(d);
+    void* e = ::operator new(98'304);
+    EXPECT_EQ(d, e);
+    ::operator delete(e);
+}
+
+TEST(Heap, ContainersSurviveChurn) {
+    bool ok = true;
+    churn(1, 20'000, &ok);
+    EXPECT_TRUE(ok);
+    std::vector<std::unique_ptr<std::vector<int>>> vs;
+    for (int i = 0; i < 2000; ++i) {
+        vs.push_back(std::make_unique<std::vector<int>>(static_cast<std::size_t>(i), i));
+    }
+    for (int i = 0; i < 2000; ++i) {
+        const auto& v = *vs[static_cast<std::size_t>(i)];
+        ASSERT_EQ(v.size(), static_cast<std::size_t>(i));
+        EXPECT_TRUE(std::all_of(v.begin(), v.end(), [i](int x) { return x == i; }));
+    }
+}
+
+TEST(Heap, ThreadsAllocateAtOnce) {
+    bool ok[4] = {true, true, true, true};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back(churn, 100 + t, 10'000, &ok[t]);
+    for (auto& th : threads) th.join();
+    for (bool b : ok) EXPECT_TRUE(b);
+}
+
+TEST(Heap, NothrowNewReturnsMemory) {
+    void* p = ::operator new(100, std::nothrow);
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 1, 100);
+    ::operator delete(p, std::nothrow);
+}
+
+}  // namespace
