@@ -6,6 +6,8 @@
 // Does not own: building the AST (the actions of parse.cpp) or meaning.
 #pragma once
 
+#include <cstring>
+
 #include <tao/pegtl.hpp>
 #include <tao/pegtl/contrib/analyze_traits.hpp>
 
@@ -34,8 +36,8 @@ struct ws : star<blank> {
             if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f') {
                 ++p;
             } else if (c == '#') {
-                while (p != end && *p != '\n') ++p;
-                if (p != end) ++p;
+                const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+                p = nl == nullptr ? end : static_cast<const char*>(nl) + 1;
             } else {
                 break;
             }

@@ -119,3 +119,25 @@ TEST(Grammar, ExpressionEntryPoint) {
     interp::SourceFile bad("<e>", "1 + 2 )");
     EXPECT_THROW(grammar::parse_expression(bad), interp::CostiError);
 }
+
+// Strings: escapes decoded, the plain runs between them kept, a string ends on its line —
+// even when the file has no closing quote at all, and however many escapes it holds (the
+// scan is linear: 200,000 escapes parse at once).
+TEST(Grammar, StringsDecodeEscapesAndEndOnTheirLine) {
+    interp::SourceFile f("<test>", "kernel A { doc \"a\\\"b\\\\c\\nd\\te\" }");
+    const auto module = grammar::parse_module(f);
+    ASSERT_EQ(module.kernels.size(), 1u);
+    ASSERT_EQ(module.kernels[0].body.size(), 1u);
+    EXPECT_EQ(module.kernels[0].body[0].text, "a\"b\\c\nd\te");
+
+    EXPECT_EQ(reject("kernel A { doc \"abc"), "1:20 unterminated string (strings end with '\"' on the same line)");
+    EXPECT_EQ(reject("kernel A { doc \"abc\n\" }"), "1:20 unterminated string (strings end with '\"' on the same line)");
+
+    std::string many;
+    for (int i = 0; i < 200000; ++i) many += "\\\\x";
+    interp::SourceFile g("<test>", "kernel A { doc \"" + many + "\" }");
+    const auto long_doc = grammar::parse_module(g);
+    EXPECT_EQ(long_doc.kernels[0].body[0].text.size(), 400000u);
+    EXPECT_EQ(reject("kernel A { doc \"" + many), "1:" + std::to_string(16 + 1 + 600000) +
+                                                     " unterminated string (strings end with '\"' on the same line)");
+}
