@@ -108,14 +108,11 @@ std::optional<std::string> ExpressionParser::string_lit(std::size_t& pos) const 
     if (pos >= text_.size() || text_[pos] != '"') return std::nullopt;
     std::string out;
     std::size_t i = pos + 1;
-    // A string ends on its line (found with memchr; doc and source strings are most of a
-    // library's string bytes); within it each plain run stops at the first quote or escape, so
-    // the scan stays linear however many escapes the string holds.
-    const std::size_t line_end = std::min(text_.find('\n', i), text_.size());
-    const std::string_view line = text_.substr(0, line_end);
     for (;;) {
-        std::size_t plain = line.find_first_of("\"\\", i);
-        if (plain == std::string_view::npos) plain = line_end;
+        // The run of plain characters up to the closing quote, a newline or an escape (a
+        // plain loop: linear however many strings share a line or escapes a string holds).
+        std::size_t plain = i;
+        while (plain < text_.size() && text_[plain] != '"' && text_[plain] != '\n' && text_[plain] != '\\') ++plain;
         out.append(text_.substr(i, plain - i));
         i = plain;
         if (i >= text_.size() || text_[i] == '\n') fail(i, errors::message<string_close>);
