@@ -460,7 +460,7 @@ TEST(FamilyStarcoder2, TheWindowMaterialisesTheMask) {
 // over the M·I = 5·18432 = 92,160 outputs of c_fc for a prefill of 5 tokens, 32 layers.
 TEST(FamilyStarcoder2, MlpNodesAreTheModuleNames) {
     auto model = Loaded::shipped("starcoder2-7b");
-    CostNode root = model->run(step(1, 5, 0));
+    CostNode root = model->run(steps::prefill(5));
     Found mlp = find_path(root, {"model", "layers", "mlp"});
     ASSERT_NE(mlp.node, nullptr);
     std::vector<std::string> labels;
