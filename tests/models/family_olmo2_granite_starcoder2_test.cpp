@@ -454,6 +454,26 @@ TEST(FamilyStarcoder2, TheWindowMaterialisesTheMask) {
     }
 }
 
+// The MLP's nodes carry Starcoder2MLP's module names (modeling_starcoder2.py L66-68 @ 73faa33f:
+// c_fc, act, c_proj), so the tree lines up with a trace of the modules (tests/torch/
+// starcoder2_plain.py, which found the activation labelled act_fn): one activation per layer,
+// over the M·I = 5·18432 = 92,160 outputs of c_fc for a prefill of 5 tokens, 32 layers.
+TEST(FamilyStarcoder2, MlpNodesAreTheModuleNames) {
+    auto model = Loaded::shipped("starcoder2-7b");
+    CostNode root = model->run(steps::prefill(5));
+    Found mlp = find_path(root, {"model", "layers", "mlp"});
+    ASSERT_NE(mlp.node, nullptr);
+    std::vector<std::string> labels;
+    for (const auto& c : mlp.node->children) labels.push_back(c.label);
+    EXPECT_EQ(labels, (std::vector<std::string>{"c_fc", "act", "c_proj"}));
+    Found act = find_path(root, {"model", "layers", "mlp", "act"});
+    ASSERT_NE(act.node, nullptr);
+    EXPECT_EQ(act.calls.to_string(), "32");
+    // gelu_pytorch_tanh writes one output per element, at a_bytes = 2 (bfloat16)
+    EXPECT_EQ(leaf_sum_per_call(*act.node, model->metric("write"), [](const CostNode&) { return true; }).to_string(),
+              str(Int(5) * 18432 * 2));
+}
+
 // A negative window; a bias flag that is not true or false.
 TEST(FamilyStarcoder2, PreconditionsNameTheKey) {
     expect_stop("starcoder2-7b", "sliding_window", -1, "config.sliding_window must be a non-negative integer");

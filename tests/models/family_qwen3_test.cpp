@@ -195,6 +195,30 @@ TEST(FamilyQwen3KvCache, CacheUpdatePerLayer) {
     }
 }
 
+// Qwen3-MoE's expert loop (modeling_qwen3_moe.py L250-252 @ 16b6c53c): per expert hit,
+// torch.where(expert_mask[expert_idx].squeeze(0)) is a nonzero over the advanced-indexing copy
+// of the expert's [k, T] int64 mask row. That copy keeps the permuted one-hot's layout,
+// strides (1, k) — not contiguous — so CUDA's nonzero copies it first (found by the torch
+// cross-check, tests/torch/qwen3_moe_plain.py). One decode token at batch 2: T = 2,
+// T·k = 16 (token, expert) pairs, n_hit = min(128, 16) = 16 experts in the loop, in each of 48
+// layers: 768 calls, each
+//   read  = 16·8 (the contiguous copy reads the row) + 16·8 (nonzero reads the copy) = 256
+//   write = 16·8 (the copy) + (2·16/16)·8 (the n_e = 1 index pair, int64)            = 144
+TEST(FamilyQwen3Moe, ExpertMaskRowIsCopiedBeforeNonzero) {
+    auto model = Loaded::shipped("qwen3-30b-a3b");
+    Step decode;
+    decode.batch = 2;
+    decode.cache = 4095;
+    CostNode root = model->run(decode);
+    Found w = find_path(root, {"model", "layers_moe", "mlp_moe", "where"});
+    ASSERT_NE(w.node, nullptr);
+    const Int pairs = 2 * a3b::k, hit = pairs;  // min(E = 128, 16) = 16
+    EXPECT_EQ(w.calls.to_string(), str(a3b::L * hit));
+    EXPECT_EQ(w.node->cost.at(model->metric("read")).to_string(), str(2 * pairs * 8));
+    EXPECT_EQ(w.node->cost.at(model->metric("write")).to_string(), str(pairs * 8 + (2 * pairs / hit) * 8));
+    EXPECT_EQ(w.node->cost.at(model->metric("flops")).to_string(), str(pairs));
+}
+
 // ---- the traps of the issue: defaults, head_dim, biases -------------------------------------
 
 // A copy of a config.json with some keys removed and others set (integers).
