@@ -34,6 +34,10 @@ bool is_sdpa(const CostNode& n) { return kernel_is(n, "F.scaled_dot_product_atte
 
 // ---- the two checkpoints' shapes (config.json values) ------------------------------------------
 
+// tests/models/configs/falcon_7b.json and command_r_v01.json hold the config.json values the
+// model files bind (their headers say where each value was read: public verbatim copies of
+// falcon-7b-instruct's config.json, the same architecture, and copies of command-r-v01's).
+
 // tiiuae/falcon-7b: hidden 4544, 32 layers, 71 query heads of head_dim 4544 / 71 = 64,
 // multi_query (one K/V head), parallel attention with one LayerNorm (input_layernorm), no
 // biases, ffn_hidden_size absent: 4 x 4544 = 18176, vocab 65024, lm_head tied.
