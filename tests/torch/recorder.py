@@ -42,6 +42,11 @@ COPIES = {
 }
 
 
+# torch.stack is a cat along a new dim; repeat_interleave (its Tensor overload) writes the int64
+# index an index_select then gathers with: plain copies, read for what their inputs hold.
+COPIES |= {"stack", "repeat_interleave"}
+
+
 # Copies that create a tensor: nothing read, whatever tensor gives them their shape.
 CREATION = {"zeros", "empty", "full", "ones", "arange", "new_zeros", "new_empty", "new_ones", "scalar_tensor",
             "full_like", "zeros_like", "ones_like", "empty_like"}
