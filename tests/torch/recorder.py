@@ -193,7 +193,8 @@ class CostRecorder(TorchDispatchMode):
             return 0, nbytes_held(idx) + idx.numel() * src.element_size(), write
         if name == "mean":
             return ins[0].numel() + outs[0].numel(), read, write
-        if name == "sum":
+        if name in ("sum", "cumsum"):
+            # one accumulate per input element (cumsum: an inclusive scan, N outputs)
             return ins[0].numel(), read, write
         if name in ELEMENTWISE:
             return outs[0].numel(), read, write
