@@ -429,7 +429,9 @@ TEST(FamilyGptJ, BadConfigsNameTheirKey) {
               "E0207: GPT-J's sinusoidal table has config.n_positions rows; cache_len + seq_len exceeds them");
     Step sdpa;
     sdpa.config_strings.emplace_back("_attn_implementation", "sdpa");
-    EXPECT_EQ(error_of(*model, sdpa).substr(0, 66), "E0207: config._attn_implementation (or attn_implementation) must be");
+    EXPECT_EQ(error_of(*model, sdpa),
+              "E0207: config._attn_implementation (or attn_implementation) must be eager: GPT-J's attention classes "
+              "are eager and flash_attention_2 (L404-407), costi models eager");
     EXPECT_EQ(error_of(*model), "no error");
 }
 
