@@ -21,7 +21,7 @@ from llama_plain import causal_mask
 
 # aten ops GPT-J's forward runs that no earlier family did: copies (nothing computed), each
 # reading what its input holds and writing its output — Tensor.repeat (L187, L218),
-# torch.stack (L77), and repeat_interleave.Tensor, the index computation of
+# torch.stack (L77), and repeat_interleave.Tensor, torch 1.13's index computation inside
 # torch.repeat_interleave(x, 2, dim) (reads the one-element repeats, writes the indices).
 recorder.COPIES.update({"repeat", "stack", "repeat_interleave"})
 
@@ -247,30 +247,38 @@ CFG = {
 # Known differences, asserted exactly as costi - torch:
 # - bfloat16 LayerNorm statistics (tests/torch/gpt2_plain.py): 4*M bytes written more per
 #   norm in costi; ln_1 in each block and ln_f.
-# - torch.repeat_interleave's fill_ of its one-element int64 repeats tensor: costi counts a
-#   fill (torch.zeros: writes, reads nothing, as on CUDA), the trace's copy rule also reads
-#   the 8 bytes it overwrites: 8 bytes read less in costi per call, four calls per layer
-#   (sin and cos for the keys, then for the queries).
-_FILL = "repeat_interleave's fill_ of the repeats tensor: a fill in costi, read and written by the trace"
+# - torch.repeat_interleave(x, 2, dim) with an integer repeats: costi models ATen's current
+#   composite (Repeat.cpp @ pytorch/pytorch d2929c4d, L101-124: unsqueeze, expand, one
+#   clone reading x's n elements and writing 2n); torch 1.13 runs the older one: empty(1) and
+#   fill_ of an int64 repeats tensor (8 bytes written, then 8 read and written), its
+#   repeat_interleave into 2k int64 indices (8 read, 16k written), index_select (16k + 8n
+#   read, 8n written), float32. Per call costi reads 4n + 16k + 16 bytes and writes
+#   16k + 16 less; four calls per layer (sin and cos for the keys, then the queries), each
+#   with n = B*S*rotary_dim/2 elements and k = rotary_dim/2.
+_REPEAT = ("repeat_interleave with an integer repeats: ATen's current unsqueeze/expand/clone in costi, "
+           "torch 1.13's repeats tensor, index computation and index_select in the trace")
 
 
-def _known(ln_per_layer, ln_final, fills_per_layer, bf16):
-    causes = ([_LN_STATS] if bf16 and (ln_per_layer or ln_final) else []) + ([_FILL] if fills_per_layer else [])
+def _known(ln_per_layer, ln_final, calls_per_layer, bf16):
+    causes = ([_LN_STATS] if bf16 and (ln_per_layer or ln_final) else []) + ([_REPEAT] if calls_per_layer else [])
 
     def delta(batch, seq_len, cache_len):
         L = CFG["n_layer"]
+        k = CFG["rotary_dim"] // 2
+        n = batch * seq_len * k
+        calls = calls_per_layer * L
         write = (ln_per_layer * L + ln_final) * 4 * batch * seq_len if bf16 else 0
-        return (0, -8 * fills_per_layer * L, write)
+        return (0, -calls * (4 * n + 16 * k + 16), write - calls * (16 * k + 16))
     return ("; ".join(causes), delta)
 
 
 KNOWN = {}
 for _dtype in ("float32", "bfloat16"):
-    for _path, _ln, _lnf, _fills in (("transformer.h.ln_1", 1, 0, 0), ("transformer.ln_f", 0, 1, 0),
+    for _path, _ln, _lnf, _calls in (("transformer.h.ln_1", 1, 0, 0), ("transformer.ln_f", 0, 1, 0),
                                       ("transformer.h.attn", 0, 0, 4), ("transformer.h", 1, 0, 4),
                                       ("transformer", 1, 1, 4), ("", 1, 1, 4)):
-        if _dtype == "bfloat16" or _fills:
-            KNOWN[(_dtype, _path)] = _known(_ln, _lnf, _fills, _dtype == "bfloat16")
+        if _dtype == "bfloat16" or _calls:
+            KNOWN[(_dtype, _path)] = _known(_ln, _lnf, _calls, _dtype == "bfloat16")
 
 
 def prepare(model, batch, seq_len, cache_len, dtype):
