@@ -375,6 +375,32 @@ TEST(FamilyGptJ, SinusoidTableRepeatedPerLayer) {
     EXPECT_EQ(e.node->cost.at(model->metric("read")).to_string(), str(gptj::P * gptj::r * 4));
 }
 
+// Batch: FLOPs and bytes written are linear in the batch (the table repeat writes B copies);
+// bytes read are affine — the weights and GPT-J's sinusoid table [2048, 64] are read once per
+// layer whatever the batch — so their second difference cost(3) − 2·cost(2) + cost(1) is 0.
+// GPT-NeoX's RoPE tables are per position: linear too. The exception, as on Llama's eager
+// path: for B > 1 and S > 1, GPT-J's batched torch.matmul copies the permuted float32 query
+// (L163), B·h·S·d·4 bytes read and written per layer, absent at B = 1: writes
+// cost(3) − 3·cost(1) = 28·3·16·S·256·4, reads' second difference −28·16·S·256·4
+// (S = 5: 6,881,280 and −2,293,760).
+TEST(FamilyGptJ, BatchLinearAndAffine) {
+    for (const char* file : {"gpt-j-6b", "pythia-6.9b"}) {
+        auto model = Loaded::shipped(file);
+        for (auto [s, c] : {std::pair<std::int64_t, std::int64_t>{5, 0}, {1, 9}, {3, 5}}) {
+            auto at = [&](const char* m, std::int64_t b) {
+                Step step = steps::step(b, s, c);
+                step.eager = std::string(file) == "pythia-6.9b" && s == 3;   // NeoX's eager path too
+                return *Number::parse(model->total(m, step));
+            };
+            const Int copy = std::string(file) == "gpt-j-6b" && s > 1 ? gptj::L * gptj::h * s * gptj::d * 4 : 0;
+            EXPECT_EQ((at("flops", 3) - Number(3) * at("flops", 1)).to_string(), "0") << file << " S " << s;
+            EXPECT_EQ((at("write", 3) - Number(3) * at("write", 1)).to_string(), str(3 * copy)) << file << " S " << s;
+            EXPECT_EQ((at("read", 3) - Number(2) * at("read", 2) + at("read", 1)).to_string(), str(-copy))
+                << file << " S " << s;
+        }
+    }
+}
+
 // Tied: only lm_head's weight is shared with wte; its bias [50400] stays a parameter.
 TEST(FamilyGptJ, TiedKeepsTheLmHeadBias) {
     auto model = Loaded::shipped("gpt-j-6b");
