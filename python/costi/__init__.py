@@ -253,7 +253,7 @@ def _sympy_totals(form):
     def rational(c):
         return sympy.Integer(c) if isinstance(c, int) else sympy.Rational(c.numerator, c.denominator)
 
-    variables = [sympy.Symbol(name, real=True) for name in form["free"]]
+    variables = [sympy.Symbol(name) for name in form["free"]]
 
     def poly(terms):
         return sympy.Add(*[rational(c) * sympy.Mul(*[variables[v] ** p for v, p in factors])

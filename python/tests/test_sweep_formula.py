@@ -64,20 +64,20 @@ class Formula(unittest.TestCase):
     def test_tiny_polynomial(self):
         m = costi.load(write_cost(self), name="tiny")
         f = m.formula(free=["seq_len", "batch_size"])
-        s, b = sympy.Symbol("seq_len", real=True), sympy.Symbol("batch_size", real=True)
+        s, b = sympy.Symbol("seq_len"), sympy.Symbol("batch_size")
         self.assertEqual(sympy.expand(f["flops"] - 768 * b * s), 0)
         self.assertEqual(sympy.expand(f["read"] - (48 * b * s + 768)), 0)
         self.assertEqual(f["params"], 384)
 
     def test_exact_rational_coefficients(self):
         f = costi.load(write_cost(self), name="third").formula(free="seq_len")
-        s = sympy.Symbol("seq_len", real=True)
+        s = sympy.Symbol("seq_len")
         self.assertEqual(f["flops"], sympy.Rational(1, 3) * s)
 
     def test_gpt2_closed_form_matches_runs(self):
         m = costi.load("gpt2")
         f = m.formula(free=["seq_len"])
-        s = sympy.Symbol("seq_len", real=True)
+        s = sympy.Symbol("seq_len")
         for n in (1, 7, 1024):
             totals = m.run(seq_len=n, depth=0).totals
             for metric in ("flops", "read", "write", "params"):
@@ -87,7 +87,7 @@ class Formula(unittest.TestCase):
         # Atoms (max, floor, …) where the model has them: the sympy form must still agree.
         m = costi.load("llama-3-8b")
         f = m.formula(free=["cache_len"], seq_len=1)
-        c = sympy.Symbol("cache_len", real=True)
+        c = sympy.Symbol("cache_len")
         for n in (0, 1, 4095):
             self.assertEqual(f["flops"].subs(c, n), m.run(seq_len=1, cache_len=n, depth=0).totals["flops"])
 
