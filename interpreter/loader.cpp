@@ -19,9 +19,21 @@ namespace fs = std::filesystem;
 // bytes per source byte, so under 600 MB; docs/performance.md).
 static constexpr std::uintmax_t max_file_bytes = 8u << 20;
 
+namespace {
+fs::path& embedder_library_dir() {
+    static fs::path dir;
+    return dir;
+}
+}  // namespace
+
+void set_library_dir(fs::path dir) {
+    embedder_library_dir() = std::move(dir);
+}
+
 std::vector<fs::path> library_dirs() {
     std::vector<fs::path> candidates;
     std::error_code ec;
+    if (!embedder_library_dir().empty()) candidates.push_back(embedder_library_dir());
     // An installed costi finds its library beside itself (PREFIX/bin/costi ->
     // PREFIX/share/costi) whatever prefix it was installed to; then the configured
     // install location; then the source tree.

@@ -19,6 +19,11 @@ namespace costi::interp {
 // The built-in library folders (holding stdlib/, kernels/, models/), in search order.
 std::vector<std::filesystem::path> library_dirs();
 
+// Puts `dir` first among the library folders: what a program embedding the interpreter (the
+// Python module) sets, since the executable the folders are otherwise found beside is not
+// costi's. Empty: none.
+void set_library_dir(std::filesystem::path dir);
+
 // COSTI_PATH entries, then the library folders.
 std::vector<std::filesystem::path> search_path();
 

@@ -31,8 +31,7 @@ std::string main_help() {
 }
 
 int misuse(const Misuse& m, const std::string& command) {
-    std::cerr << "costi: error: " << report::valid_utf8(m.message) << "\n";
-    if (!m.hint.empty()) std::cerr << "hint: " << report::valid_utf8(m.hint) << "\n";
+    std::cerr << render_misuse(m);
     std::cerr << "(see `costi " << command << (command.empty() ? "" : " ") << "--help`)\n";
     return 2;
 }
@@ -132,9 +131,21 @@ void reject_leftovers(const CLI::App& app) {
     throw Misuse{"unexpected argument '" + left.front() + "'", ""};
 }
 
+std::string render_misuse(const Misuse& m) {
+    std::string out = "costi: error: " + report::valid_utf8(m.message) + "\n";
+    if (!m.hint.empty()) out += "hint: " + report::valid_utf8(m.hint) + "\n";
+    return out;
+}
+
+std::string render_errors(const interp::CostiError& e) {
+    std::string out;
+    for (const auto& d : e.diagnostics()) out += report::valid_utf8(interp::render(d));
+    return out;
+}
+
 int report_errors(const interp::CostiError& e) {
     std::cout.flush();
-    for (const auto& d : e.diagnostics()) std::cerr << report::valid_utf8(interp::render(d));
+    std::cerr << render_errors(e);
     return 1;
 }
 

@@ -57,6 +57,11 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 // over the options `app` defines) or unexpected argument. Does nothing when none is left.
 void reject_leftovers(const CLI::App& app);
 
+// A misuse as the command line prints it: "costi: error: MESSAGE\n" and "hint: HINT\n".
+std::string render_misuse(const Misuse& m);
+// A CostiError's diagnostics as the command line prints them, as valid UTF-8.
+std::string render_errors(const interp::CostiError& e);
+
 // Prints a CostiError's diagnostics to stderr as valid UTF-8; returns 1.
 int report_errors(const interp::CostiError& e);
 

@@ -40,7 +40,6 @@ The JSON keeps every call unless --depth is given.
 exit status: 0 success, 1 error in the input, 2 misuse of the command line.
 )";
 
-
 // A library device and the engine its analyses run, loaded together: one check of the whole
 // program instead of one for each (every load re-checks everything loaded). When anything
 // fails nothing is loaded, and load_hardware and load_engine / load_analysis_engine below
@@ -127,7 +126,8 @@ void load_engine(RunState& st) {
     }
 }
 
-// --prompt P / --generate G: exact integers in their domains (P >= 1, G >= 0).
+}  // namespace
+
 Number request_count(const std::string& flag, const std::string& text, std::int64_t lowest) {
     auto n = Number::parse(text);
     if (!n || !n->is_integer() || *n < Number(lowest) || *n > Number(std::int64_t{1} << 40))
@@ -135,6 +135,8 @@ Number request_count(const std::string& flag, const std::string& text, std::int6
                      flag == "prompt" ? "the prompt's tokens: at least 1" : "the decode steps: 0 or more"};
     return *n;
 }
+
+namespace {
 
 // FILE among the arguments, before parsing: the first argument that is neither an option
 // nor the value of one. Options the table does not know are runtime flags (they take a value).
@@ -216,6 +218,27 @@ void load(RunState& st, const std::string& file) {
     if (st.load_error) st.failed = std::move(st.session);
     st.session = std::move(prelude);
 }
+
+}  // namespace
+
+void load_program(RunState& st, const std::string& file) {
+    load(st, file);
+    preload_hardware_and_engine(st);
+    load_hardware(st);
+    load_engine(st);
+    // With a device and no engine named, the analyses run interp::analysis_engine.
+    if (st.engine.empty() && !st.hw.empty() && !st.load_error && !st.hw_misuse) load_analysis_engine(*st.session);
+}
+
+void check_loaded(const RunState& st) {
+    if (st.load_error) throw *st.load_error;
+    if (!st.file.empty() && !st.config_json.empty())
+        throw Misuse{"give either a FILE or --config, not both",
+                     "a model file can take its config with `config from \"x.json\"`"};
+    if (st.hw_misuse) throw *st.hw_misuse;
+}
+
+namespace {
 
 int run(RunState& st, CLI::App& app) {
     check_model_args(st, app, "run");
@@ -334,12 +357,7 @@ void prepare(const std::shared_ptr<RunState>& st, CLI::App& app, const std::vect
         if (args[i] == "--engine" && i + 1 < args.size()) st->engine = args[i + 1];
         if (args[i].rfind("--engine=", 0) == 0) st->engine = args[i].substr(9);
     }
-    load(*st, find_file(app, args));
-    preload_hardware_and_engine(*st);
-    load_hardware(*st);
-    load_engine(*st);
-    // With a device and no engine named, the analyses run interp::analysis_engine.
-    if (st->engine.empty() && !st->hw.empty() && !st->load_error && !st->hw_misuse) load_analysis_engine(*st->session);
+    load_program(*st, find_file(app, args));
     st->config_json.clear();
     for (const auto& r : st->session->program().runtimes) {
         std::string flag = "--" + r.name;
@@ -362,12 +380,9 @@ void check_model_args(RunState& st, CLI::App& app, const std::string& command) {
     if (st.file.empty() && st.config_json.empty())
         throw Misuse{"costi " + command + " needs a FILE or --config config.json",
                      "costi list models shows the library's models"};
-    if (!st.file.empty() && !st.config_json.empty())
-        throw Misuse{"give either a FILE or --config, not both",
-                     "a model file can take its config with `config from \"x.json\"`"};
+    check_loaded(st);
     if (st.file != st.loaded_file)
         throw Misuse{"cannot tell which argument is FILE", "put FILE first: costi " + command + " FILE [options]"};
-    if (st.hw_misuse) throw *st.hw_misuse;
 }
 
 std::pair<const interp::Model*, interp::Overrides> resolve_model(RunState& st) {

@@ -55,6 +55,19 @@ struct RunState {
 // they name into st->session, and adds one flag per runtime variable it declares.
 void prepare(const std::shared_ptr<RunState>& st, CLI::App& app, const std::vector<std::string>& args);
 
+// Loads the program FILE names (or, with st.config_json set and FILE empty, the library
+// files that model its architecture) and the device and engine st.hw and st.engine name, as
+// `prepare` does before the flags are made: what the Python module calls for a model. A
+// failure is kept in st.load_error or st.hw_misuse (check_loaded throws it).
+void load_program(RunState& st, const std::string& file);
+
+// The misuses of what load_program was given (FILE and --config both, an unknown --hw or
+// --engine) and the error loading FILE. Throws Misuse or CostiError.
+void check_loaded(const RunState& st);
+
+// --prompt P / --generate G: exact integers in their domains (P >= 1, G >= 0). Throws Misuse.
+interp::Number request_count(const std::string& flag, const std::string& text, std::int64_t lowest);
+
 // After parsing: the misuses every model command refuses (leftover arguments, no FILE or
 // both FILE and --config, an unknown --hw or --engine) and the error loading FILE. Throws.
 void check_model_args(RunState& st, CLI::App& app, const std::string& command);
