@@ -39,8 +39,9 @@ std::vector<fs::path> library_dirs() {
         fs::path module(info.dli_fname);
         if (module.filename().string().find(".so") != std::string::npos) {
             fs::path dir = fs::weakly_canonical(module, ec).parent_path();
+            std::error_code absent;  // (set by each folder that is not there)
             for (int up = 0; !ec && up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
-                if (fs::is_directory(dir / "share" / "costi" / "stdlib", ec)) {
+                if (fs::is_directory(dir / "share" / "costi" / "stdlib", absent)) {
                     candidates.push_back(dir / "share" / "costi");
                     break;
                 }
