@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <sstream>
 
 #include "grammar/parse.hpp"
@@ -41,6 +42,26 @@ std::vector<fs::path> library_dirs() {
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec && exe.parent_path() == fs::path(COSTI_BUILD_DIR)) candidates.emplace_back(COSTI_SOURCE_DIR);
     if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "costi");
+    // The interpreter as a shared object (libcosti.so, a Python extension) finds it from where
+    // that was loaded: the nearest PREFIX/share/costi up to four folders above it
+    // (PREFIX/lib/x86_64-linux-gnu/libcosti.so -> PREFIX/share/costi).
+    static const char anchor = 0;
+    Dl_info info{};
+    if (dladdr(&anchor, &info) != 0 && info.dli_fname != nullptr) {
+        fs::path module(info.dli_fname);
+        if (module.filename().string().find(".so") != std::string::npos) {
+            fs::path dir = fs::weakly_canonical(module, ec).parent_path();
+            std::error_code absent;  // (set by each folder that is not there)
+            for (int up = 0; !ec && up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
+                if (fs::is_directory(dir / "share" / "costi" / "stdlib", absent)) {
+                    candidates.push_back(dir / "share" / "costi");
+                    break;
+                }
+                if (dir == dir.parent_path()) break;
+            }
+            ec.clear();
+        }
+    }
     candidates.emplace_back(COSTI_DATA_DIR);
     candidates.emplace_back(COSTI_SOURCE_DIR);
     std::vector<fs::path> dirs;

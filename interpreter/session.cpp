@@ -89,6 +89,26 @@ void Session::load_library(const std::string& architecture) {
     recheck(before);
 }
 
+void Session::load_library_for(const std::string& config_json) {
+    std::string architecture;
+    try {
+        for (const auto& [key, value] : read_config_json(config_json, {}))
+            if (key == "architectures.0" && value.is_string()) architecture = value.str;
+    } catch (const CostiError&) {
+        architecture.clear();
+    }
+    load_library(architecture);
+}
+
+Value config_override_value(const std::string& text) {
+    if (auto n = Number::parse(text)) return Value::of(*n);
+    if (text == "true") return Value::of(1);
+    if (text == "false") return Value::of(0);
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+        return Value::of_string(text.substr(1, text.size() - 2));
+    return Value::of_string(text);
+}
+
 const Model& Session::pick_model(const std::string& name) const {
     std::vector<std::string> names;
     const Model* only = nullptr;

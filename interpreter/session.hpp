@@ -37,6 +37,10 @@ inline constexpr const char* analysis_engine = "vllm";
 // as one device. (dp, data-parallel replicas, needs no kernel: the report multiplies.)
 inline constexpr const char* sharding_variables[] = {"tp", "ep", "pp"};
 
+// The value of a config override's text (`--set config.KEY=VALUE`): an exact number,
+// true/false as 1/0, "quoted" or bare text as a string.
+Value config_override_value(const std::string& text);
+
 class Session {
 public:
     Session();
@@ -53,6 +57,9 @@ public:
     // the class name of a config.json's architectures[0], only the file that declares it
     // (and its imports), when the library's index finds one.
     void load_library(const std::string& architecture = "");
+    // Loads what a model from a Hugging Face config.json needs: load_library of its
+    // architectures[0] (the whole library when the file cannot be read: the run reports why).
+    void load_library_for(const std::string& config_json);
 
     const Program& program() const { return *program_; }
     Program& program() { return *program_; }

@@ -12,22 +12,23 @@
 
 namespace costi::cli {
 
+const char* const version = "costi 0.1.0";
+const char* const tagline = "exact cost formulas for ML models";
+const char* const overview =
+    "A model is a .cost file, a library model's short name (costi run llama-3-8b) or its\n"
+    "declared name (costi run meta-llama/Meta-Llama-3-8B); `costi list` shows the library.\n"
+    "`costi COMMAND --help` explains a command; `costi --version` prints the version.\n"
+    "exit status: 0 success, 1 error in the input, 2 misuse of the command line.\n";
+
 namespace {
 
-const char* version = "costi 0.1.0";
-
 std::string main_help() {
-    std::string out = "costi — exact cost formulas for ML models\n\nusage: costi COMMAND [options]\n\ncommands:\n";
+    std::string out = std::string("costi — ") + tagline + "\n\nusage: costi COMMAND [options]\n\ncommands:\n";
     std::size_t w = 0;
     for (const auto& c : commands()) w = std::max(w, std::string(c.name).size());
     for (const auto& c : commands())
         out += "  " + std::string(c.name) + std::string(w - std::string(c.name).size() + 2, ' ') + c.summary + "\n";
-    out += "\n"
-           "A model is a .cost file, a library model's short name (costi run llama-3-8b) or its\n"
-           "declared name (costi run meta-llama/Meta-Llama-3-8B); `costi list` shows the library.\n"
-           "`costi COMMAND --help` explains a command; `costi --version` prints the version.\n"
-           "exit status: 0 success, 1 error in the input, 2 misuse of the command line.\n";
-    return out;
+    return out + "\n" + overview;
 }
 
 int misuse(const Misuse& m, const std::string& command) {
@@ -102,7 +103,8 @@ int dispatch(const Command& command, const std::vector<std::string>& rest) {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {run_command(),  formula_command(), sweep_command(), check_command(),
-                                               list_command(), repl_command(), completion_command()};
+                                               list_command(), repl_command(), completion_command(),
+                                               man_command()};
     return table;
 }
 

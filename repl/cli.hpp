@@ -1,5 +1,5 @@
-// The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion),
-// parsed with CLI11, from which help, option errors and shell completion all come.
+// The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion,
+// man), parsed with CLI11, from which help, option errors, shell completion and the manual page all come.
 //
 // Owns: turning argv into a command, the command table and what its commands share —
 // misuse messages with "did you mean", printing diagnostics, the exit status (0 ok, 1 bad
@@ -45,6 +45,13 @@ Command check_command();
 Command list_command();
 Command repl_command();
 Command completion_command();
+Command man_command();
+
+// What `costi --help` and the manual page (costi man) say around the table: "costi 0.1.0",
+// the one-line summary, and the paragraph after the list of commands.
+extern const char* const version;
+extern const char* const tagline;
+extern const char* const overview;
 
 // The table, in the order help lists it.
 const std::vector<Command>& commands();

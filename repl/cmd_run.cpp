@@ -156,16 +156,6 @@ std::string find_file(const CLI::App& app, const std::vector<std::string>& args)
     return "";
 }
 
-Value config_value(const std::string& text) {
-    if (auto n = Number::parse(text)) return Value::of(*n);
-    if (text == "true") return Value::of(1);
-    if (text == "false") return Value::of(0);
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
-        return Value::of_string(text.substr(1, text.size() - 2));
-    return Value::of_string(text);
-}
-
-
 std::vector<std::uint32_t> parse_metrics(const interp::Program& program, const std::string& text) {
     std::vector<std::string> names;
     for (const auto& m : program.metrics) names.push_back(m.name);
@@ -197,16 +187,8 @@ void load(RunState& st, const std::string& file) {
             return;
         }
         if (!st.config_json.empty()) {
-            // Only the library file that models architectures[0]; a config.json that cannot be
-            // read loads the whole library, and the run reports its error as before.
-            std::string architecture;
-            try {
-                for (const auto& [key, value] : interp::read_config_json(st.config_json, {}))
-                    if (key == "architectures.0" && value.is_string()) architecture = value.str;
-            } catch (const CostiError&) {
-                architecture.clear();
-            }
-            st.session->load_library(architecture);
+            // Only the library file that models architectures[0].
+            st.session->load_library_for(st.config_json);
             return;
         }
     } catch (const CostiError& e) {
@@ -405,7 +387,7 @@ std::pair<const interp::Model*, interp::Overrides> resolve_model(RunState& st) {
         std::string key = eq == std::string::npos ? "" : kv.substr(0, eq);
         if (key.rfind("config.", 0) == 0) key = key.substr(7);
         if (key.empty()) throw Misuse{"option '--set' takes config.KEY=VALUE, got '" + kv + "'", ""};
-        overrides.config.emplace_back(key, config_value(kv.substr(eq + 1)));
+        overrides.config.emplace_back(key, interp::config_override_value(kv.substr(eq + 1)));
     }
 
     std::string model_name = st.model;
