@@ -1,4 +1,5 @@
-// The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion),
+// The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion,
+// import, export),
 // parsed with CLI11, from which help, option errors and shell completion all come.
 //
 // Owns: turning argv into a command, the command table and what its commands share —
@@ -45,6 +46,8 @@ Command check_command();
 Command list_command();
 Command repl_command();
 Command completion_command();
+Command import_command();
+Command export_command();
 
 // The table, in the order help lists it.
 const std::vector<Command>& commands();

@@ -60,6 +60,7 @@ std::vector<std::string> candidates(const std::vector<std::string>& words) {
                 const std::string name = command->name;
                 if (name == "formula" || name == "check") out = {"text", "json"};
                 else if (name == "sweep") out = {"csv", "json", "table"};
+                else if (name == "export") out = {"lmp"};
                 else out = {"table", "json"};
             }
             if (before.back() == "--free")
@@ -74,7 +75,7 @@ std::vector<std::string> candidates(const std::vector<std::string>& words) {
     std::string name = command->name;
     if (name == "list") out = {"models", "kernels", "hardware"};
     if (name == "completion") out = {"bash"};
-    if (name == "run" || name == "formula" || name == "repl") {
+    if (name == "run" || name == "formula" || name == "repl" || name == "export") {
         for (const auto& f : library_models()) {
             out.push_back(f.short_name);
             out.insert(out.end(), f.names.begin(), f.names.end());
