@@ -776,7 +776,7 @@ WriteResult Writer::run() {
     result.files.push_back({"lmp_prelude.cost",
                             "# Written by `costi import`: what every imported file shares.\n"
                             "import \"stdlib/prelude.cost\"\n\n"
-                            "runtime bytes: rational > 0 = a_bytes \"the predecessor's one element width for weights and "
+                            "runtime bytes: rational > 0 = 2 \"the predecessor's one element width for weights and "
                             "activations alike\"\n"});
     result.warnings.assign(warnings_.begin(), warnings_.end());
     return result;

@@ -80,7 +80,7 @@ expect mismatch 1 "b.json: error: its references differ from those of flops" "at
 
 module "$work/positional/a.json" p.A '"{x} * {y}"'
 module "$work/positional/b.json" p.B '"${p.A}(1, 2, 3)"' '"${p.A}(1, 2, 3)"' '"${p.A}(1, 2, 3)"'
-expect positional 1 "too many positional arguments for \${p.A}: it takes 2" "column 15" "hint: its parameters, in order: x, y"
+expect positional 1 "too many positional arguments for \${p.A}: it takes 2" "column 14" "hint: its parameters, in order: x, y"
 
 deep=$(printf '(%.0s' $(seq 70))1$(printf ')%.0s' $(seq 70))
 module "$work/deep/a.json" d.A "\"$deep\""
@@ -90,7 +90,7 @@ module "$work/string/a.json" s.A "\"len('abc')\""
 expect string 1 "unknown function 'len'"
 
 module "$work/chain/a.json" s.A '"1 if {x} < 2 < else 3"'
-expect chain 1 "at \$.kernels[0].flops, column 17" "where an operand is expected"
+expect chain 1 "at \$.kernels[0].flops, column 16" "where an operand is expected"
 
 printf '{"$schema": "x"}' > "$work/schema_only/s.json"
 expect schema_only 1 "nothing to import"

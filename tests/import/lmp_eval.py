@@ -41,6 +41,9 @@ class Formula:
         self.text = str(text)
         self.src = to_python(self.text)
         self.tree = ast.parse(self.src, mode="eval").body
+        for node in ast.walk(self.tree):  # a literal is the exact number its digits spell
+            if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+                node.exact = literal(ast.get_source_segment(self.src, node))
 
     def names(self):
         """Free names in source order (not config, math, functions, references)."""
@@ -110,6 +113,8 @@ class Evaluator:
         if isinstance(node, ast.Constant):
             if node.value is True or node.value is False:
                 return Fraction(int(node.value))
+            if hasattr(node, "exact"):
+                return node.exact
             raise EvalError("constant")
         if isinstance(node, ast.Name):
             if node.id == "True":
