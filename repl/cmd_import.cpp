@@ -90,11 +90,12 @@ void print_comparison(const lmp::Comparison& c) {
     for (const auto& u : c.unmatched) std::cout << "no library counterpart: " << report::valid_utf8(u) << "\n";
 }
 
-int run_import(const std::vector<std::string>& paths, const std::string& out_dir, bool force, bool compare) {
+int run_import(const std::vector<std::string>& paths, const std::string& out_dir, bool force, bool compare,
+               const lmp::WriteOptions& options) {
     lmp::Inputs in = lmp::read_inputs(paths);
     if (in.definitions.empty())
         throw lmp::ImportError(paths.front(), "", 0, "nothing to import: no kernel, module analysis or model in the inputs");
-    lmp::WriteResult result = lmp::write_cost_files(in);
+    lmp::WriteResult result = lmp::write_cost_files(in, options);
     fs::path target(out_dir.empty() ? "costi-import" : out_dir);
     std::error_code ec;
     bool existed = !out_dir.empty() && fs::exists(target, ec);
@@ -154,6 +155,7 @@ Command import_command() {
                     std::string out;
                     bool force = false;
                     bool compare = false;
+                    lmp::WriteOptions options;
                 };
                 auto st = std::make_shared<State>();
                 app.description(
@@ -165,6 +167,9 @@ Command import_command() {
                 app.add_option("-o,--output", st->out, "the directory to write (must not exist, unless --force)")
                     ->type_name("DIR");
                 app.add_flag("--force", st->force, "replace DIR if it exists");
+                app.add_flag("--drop-extra-arguments", st->options.drop_extra_arguments,
+                             "drop (with a warning) positional arguments a reference's callee has no parameter for, "
+                             "instead of refusing the input");
                 app.add_flag("--compare-library", st->compare,
                              "evaluate each imported leaf kernel against costi's library kernel for the same operation at "
                              "representative shapes, and report the differences (-o then optional)");
@@ -175,7 +180,7 @@ Command import_command() {
                     if (st->out.empty() && !st->compare)
                         throw Misuse{"costi import needs -o DIR, the directory to write", ""};
                     try {
-                        return run_import(st->paths, st->out, st->force, st->compare);
+                        return run_import(st->paths, st->out, st->force, st->compare, st->options);
                     } catch (const lmp::ImportError& e) {
                         return report_import_error(e);
                     }

@@ -16,6 +16,16 @@ namespace costi::lmp {
 
 namespace {
 
+// A warning's place: the entry, not each of its three formulas (they repeat one reference).
+std::string entry_place(const Origin& o) {
+    std::string p = o.json_path;
+    for (const char* tail : {".flops", ".memory_access.read", ".memory_access.write"}) {
+        std::string t(tail);
+        if (p.size() > t.size() && p.compare(p.size() - t.size(), t.size(), t) == 0) return p.substr(0, p.size() - t.size());
+    }
+    return p;
+}
+
 const std::set<std::string>& runtime_set() {
     static const std::set<std::string> s = {"batch_size", "seq_len", "cache_len", "w_bytes",
                                             "a_bytes",    "kv_bytes", "bytes"};
@@ -33,7 +43,7 @@ const std::set<std::string>& reserved_set() {
 }
 
 bool let_like(const std::string& n) {
-    static const std::regex r("(flops|read|write)_[0-9_]+|_t[0-9]+");
+    static const std::regex r("(flops|read|write)_[0-9_]+|_[tw][0-9]+");
     return std::regex_match(n, r);
 }
 
@@ -161,6 +171,18 @@ struct Body {
     int counter = 0;
     std::set<std::string> imports;
     std::set<std::string> labels;
+    std::map<std::string, std::string> held;  // a `with` value's text -> the let holding it
+
+    // A let holding `value`, evaluated once in this kernel: `with (a = x, b = y)` rebinds in
+    // order (b's value would see the new a), where Python binds all at once.
+    std::string hold(const std::string& value) {
+        auto it = held.find(value);
+        if (it != held.end()) return it->second;
+        std::string name = "_w" + std::to_string(held.size() + 1);
+        held.emplace(value, name);
+        lets.emplace_back(name, value);
+        return name;
+    }
 
     std::string label(const std::string& want) {
         std::string l = want;
@@ -236,7 +258,7 @@ std::vector<FlatEntry> flatten(const std::vector<Entry>& entries) {
 
 class Writer {
 public:
-    explicit Writer(const Inputs& in) : in_(in) {}
+    Writer(const Inputs& in, const WriteOptions& options) : in_(in), options_(options) {}
 
     WriteResult run();
 
@@ -270,6 +292,11 @@ public:
             std::string target;
             std::size_t col = a.node->column;
             if (a.keyword.empty()) {
+                if (positional >= callee.sig.order.size() && options_.drop_extra_arguments) {
+                    warnings_.insert(a.origin->file + ": " + entry_place(*a.origin) + ": dropped an argument " + callee.display + " has no place for (it takes " +
+                                     std::to_string(callee.sig.order.size()) + ": " + join(callee.sig.order) + ")");
+                    continue;
+                }
                 if (positional >= callee.sig.order.size())
                     throw ImportError(a.origin->file, a.origin->json_path, col,
                                       "too many positional arguments for " + callee.display + ": it takes " +
@@ -302,7 +329,7 @@ public:
             } else if (body.self.sig.propagates) {
                 out_args.push_back(costi_param(p) + " = " + body.resolve(p, at_col, at));
                 if (warn)
-                    warnings_.insert(at.file + ": " + at.json_path + ": " + callee.display + " leaves '" + p +
+                    warnings_.insert(at.file + ": " + entry_place(at) + ": " + callee.display + " leaves '" + p +
                                      "' unbound; it takes " + body.self.display + "'s '" + p + "'");
             } else {
                 throw ImportError(at.file, at.json_path, at_col,
@@ -310,10 +337,15 @@ public:
                                   "bind every parameter: " + join(callee.sig.params));
             }
         }
-        std::vector<std::string> with;
+        std::vector<std::pair<std::string, std::string>> rebind;
         for (const auto& t : bound_order) {
             if (contains(callee.sig.params, t)) continue;
-            if (bound[t] != t) with.push_back(t + " = " + bound[t]);
+            if (bound[t] != t) rebind.emplace_back(t, bound[t]);
+        }
+        std::vector<std::string> with;
+        for (const auto& [t, v] : rebind) {
+            bool constant = v.find_first_not_of("0123456789./e-") == std::string::npos;
+            with.push_back(t + " = " + (rebind.size() > 1 && !constant ? body.hold(v) : v));
         }
         body.imports.insert(callee.file);
         std::string text = "$" + callee.kernel + "(" + join(out_args) + ")";
@@ -412,6 +444,7 @@ public:
                             const std::vector<std::string>& prelude_lines);
 
     const Inputs& in_;
+    WriteOptions options_;
     std::vector<Callable> callables_;  // one per definition (a model's root for a model)
     std::set<std::string> warnings_;
 };
@@ -681,7 +714,7 @@ WriteResult Writer::run() {
                                          " " + d.name + ").",
                                          "# Every formula is translated exactly, with Python's meaning (docs/import.md)."};
         std::string text;
-        Body body{*this, c, d.file, {}, {}, 0, {}, {}};
+        Body body{*this, c, d.file, {}, {}, 0, {}, {}, {}};
         std::string doc;
         std::vector<std::string> sources;
         std::vector<std::string> pre;
@@ -743,7 +776,7 @@ WriteResult Writer::run() {
                 cc.kernel = paths[k];
                 cc.file = c.file;
                 cc.sig.propagates = true;
-                Body cb{*this, cc, d.file, {}, {}, 0, {}, {}};
+                Body cb{*this, cc, d.file, {}, {}, 0, {}, {}, {}};
                 emit_calls(cb, l.sub_layers);
                 cc.sig.order = cc.sig.params;
                 kernels_text.push_back(kernel_text(cc, cb, "layer " + l.name + " of " + d.name + ": " + l.cls, {}, {}));
@@ -799,6 +832,6 @@ std::string kernel_name_for(const std::string& name) {
     return out;
 }
 
-WriteResult write_cost_files(const Inputs& in) { return Writer(in).run(); }
+WriteResult write_cost_files(const Inputs& in, const WriteOptions& options) { return Writer(in, options).run(); }
 
 }  // namespace costi::lmp

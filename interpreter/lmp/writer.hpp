@@ -57,7 +57,14 @@ bool is_runtime_name(const std::string& name);
 // The cost-language kernel name of a predecessor name (each dotted part an identifier).
 std::string kernel_name_for(const std::string& name);
 
+struct WriteOptions {
+    // A reference with more positional arguments than its callee has names: drop the extra
+    // ones with a warning instead of refusing it (the predecessor's GPT2MLP passes three
+    // shape values to NewGELUActivation, which takes num_elements).
+    bool drop_extra_arguments = false;
+};
+
 // Resolves, checks and translates everything. Throws ImportError.
-WriteResult write_cost_files(const Inputs& in);
+WriteResult write_cost_files(const Inputs& in, const WriteOptions& options = {});
 
 }  // namespace costi::lmp

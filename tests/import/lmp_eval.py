@@ -203,6 +203,8 @@ class Evaluator:
         bindings = {}
         corder = self.order(callee)
         for i, a in enumerate(node.args):
+            if i >= len(corder):  # --drop-extra-arguments
+                break
             bindings[corder[i]] = self.value(a, env, config, metric, dynamic)
         for k in node.keywords:
             bindings[k.arg] = self.value(k.value, env, config, metric, dynamic)

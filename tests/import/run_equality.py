@@ -38,8 +38,10 @@ def points(params, rng, count, config=CONFIG, big=False):
              "cache_len": Fraction(rng.choice([0, 0, 5, 2048]) if big else rng.randint(0, 9)),
              "a_bytes": rng.choice(BYTES), "w_bytes": rng.choice(BYTES),
              "kv_bytes": rng.choice(BYTES), "bytes": rng.choice(BYTES)}
-        if i == 0:
+        if i == 0 and not os.environ.get("COSTI_EQ_CACHE_POSITIVE"):
             p["cache_len"] = Fraction(0)
+        if os.environ.get("COSTI_EQ_CACHE_POSITIVE") and p["cache_len"] == 0:
+            p["cache_len"] = Fraction(1)  # inputs that bind cache_len into a byte width
         for name in params:
             p[name] = Fraction(rng.randint(1, 9))
         out.append((p, dict(config)))
@@ -47,7 +49,8 @@ def points(params, rng, count, config=CONFIG, big=False):
 
 
 def imported(costi, fixture_dir, out_dir):
-    r = subprocess.run([costi, "import", fixture_dir, "-o", out_dir], capture_output=True, text=True)
+    flags = os.environ.get("COSTI_IMPORT_FLAGS", "").split()
+    r = subprocess.run([costi, "import", fixture_dir, "-o", out_dir] + flags, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("costi import %s failed:\n%s%s" % (fixture_dir, r.stdout, r.stderr))
     kernels = {}
