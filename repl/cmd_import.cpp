@@ -58,6 +58,7 @@ std::string difference(const interp::Number& imported, const interp::Number& lib
     if (d.is_zero()) return "0";
     if (library.is_zero()) return out + " (library 0)";
     auto pct = interp::Number::divide(d * interp::Number(100), library);
+    if (pct->abs() < *interp::Number::parse("0.01")) return out + (d.sign() > 0 ? " (< +0.01%)" : " (> -0.01%)");
     return out + " (" + (d.sign() > 0 ? "+" : "") + pct->to_fixed(2) + "%)";
 }
 

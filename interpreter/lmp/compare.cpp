@@ -1,6 +1,7 @@
 // The predecessor's leaf kernels next to costi's library.
 #include "interpreter/lmp/compare.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -129,8 +130,12 @@ Comparison compare_with_library(const WriteResult& written, const std::string& d
     std::string library_runtime;  // the library declares no `bytes`
     for (const auto& line : {"  batch_size = 1\n", "  seq_len = 1\n", "  cache_len = 0\n", "  a_bytes = 2\n", "  w_bytes = 2\n"})
         library_runtime += line;
-    for (const auto& k : written.kernels) {
-        if (k.kind != "leaf") continue;
+    std::vector<const WriteResult::Kernel*> leaves;
+    for (const auto& k : written.kernels)
+        if (k.kind == "leaf") leaves.push_back(&k);
+    std::sort(leaves.begin(), leaves.end(), [](auto* a, auto* b) { return a->definition < b->definition; });
+    for (const WriteResult::Kernel* kp : leaves) {
+        const auto& k = *kp;
         const Counterpart* c = nullptr;
         for (const auto& t : table())
             if (k.definition == t.kernel) c = &t;
