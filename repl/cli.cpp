@@ -104,7 +104,7 @@ int dispatch(const Command& command, const std::vector<std::string>& rest) {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {run_command(),  formula_command(), sweep_command(), check_command(),
                                                list_command(), repl_command(), completion_command(),
-                                               man_command()};
+                                               man_command(), import_command(), export_command()};
     return table;
 }
 

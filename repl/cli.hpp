@@ -1,5 +1,6 @@
 // The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion,
-// man), parsed with CLI11, from which help, option errors, shell completion and the manual page all come.
+// man, import, export), parsed with CLI11, from which help, option errors, shell completion and
+// the manual page all come.
 //
 // Owns: turning argv into a command, the command table and what its commands share —
 // misuse messages with "did you mean", printing diagnostics, the exit status (0 ok, 1 bad
@@ -45,6 +46,8 @@ Command check_command();
 Command list_command();
 Command repl_command();
 Command completion_command();
+Command import_command();
+Command export_command();
 Command man_command();
 
 // What `costi --help` and the manual page (costi man) say around the table: "costi 0.1.0",

@@ -136,6 +136,7 @@ std::vector<Candidate> candidates(const std::vector<std::string>& words) {
                 const std::string name = command->name;
                 if (name == "formula" || name == "check") out = plain({"text", "json"});
                 else if (name == "sweep") out = plain({"csv", "json", "table"});
+                else if (name == "export") out = plain({"lmp"});
                 else out = plain({"table", "json"});
             }
             if (before.back() == "--free")
@@ -150,7 +151,7 @@ std::vector<Candidate> candidates(const std::vector<std::string>& words) {
     std::string name = command->name;
     if (name == "list") out = plain({"models", "kernels", "hardware"});
     if (name == "completion") out = plain(shells);
-    if (name == "run" || name == "formula" || name == "sweep" || name == "repl") {
+    if (name == "run" || name == "formula" || name == "sweep" || name == "repl" || name == "export") {
         for (const auto& f : library_models()) {
             out.push_back({f.short_name, interp::join(f.names)});
             for (const auto& n : f.names) out.push_back({n, "models/" + f.short_name + ".cost"});
