@@ -1,4 +1,4 @@
-// The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion),
+// The `costi` command line: one table of commands (run, formula, sweep, check, fmt, list, repl, completion),
 // parsed with CLI11, from which help, option errors and shell completion all come.
 //
 // Owns: turning argv into a command, the command table and what its commands share —
@@ -42,6 +42,7 @@ Command run_command();
 Command formula_command();
 Command sweep_command();
 Command check_command();
+Command fmt_command();
 Command list_command();
 Command repl_command();
 Command completion_command();
