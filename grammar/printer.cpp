@@ -26,12 +26,13 @@ namespace {
 
 constexpr int block_indent = 2;         // a block's statements, past its opening line
 constexpr int continuation_indent = 2;  // a statement's continuation lines, past its first
+constexpr int header_continuation = 4;  // those of a kernel's first line (its parameters), past the body
 constexpr std::size_t comment_gap = 3;  // spaces before a trailing comment
 constexpr std::size_t max_aligned = 100;  // longer lines do not move their run's comments
 constexpr std::size_t max_cell = 60;      // a wider cell does not widen its column
 
 // Lines of a run (consecutive, no blank line between) of the same kind align their cells.
-enum class Align { none, child, assign, hardware, metric, property, alias };
+enum class Align { none, child, assign, hardware, metric, property, alias, runtime };
 
 struct Line {
     int indent = 0;
@@ -152,6 +153,21 @@ Op swapped(Op op) {
     }
 }
 
+// The cells a line of each kind has when it is whole; a statement broken before its last
+// cell begins is not aligned.
+std::size_t cells_of(Align a) {
+    switch (a) {
+        case Align::hardware:
+        case Align::metric:
+        case Align::property:
+            return 3;
+        case Align::runtime:
+            return 4;
+        default:
+            return 2;
+    }
+}
+
 std::string escape(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
@@ -191,6 +207,7 @@ private:
     std::vector<Line> lines_;
     Line cur_;
     int stmt_indent_ = 0;
+    int continuation_ = continuation_indent;
 
     bool source() const { return trivia_ != nullptr; }
     std::uint32_t skip(std::uint32_t pos) const { return trivia_->skip_blanks(pos); }
@@ -250,7 +267,7 @@ private:
     void break_line() {
         if (cur_.empty() && cur_.comment.empty()) return;
         push_current();
-        cur_.indent = stmt_indent_ + continuation_indent;
+        cur_.indent = stmt_indent_ + continuation_;
         cur_.continuation = true;
     }
     void comment_line(int indent, const std::string& text) {
@@ -283,7 +300,7 @@ private:
                 cur_.comment = c.text;
             } else {
                 break_line();
-                comment_line(stmt_indent_ + continuation_indent, c.text);
+                comment_line(stmt_indent_ + continuation_, c.text);
             }
             must_break = true;
             pos = std::max(pos, c.end);
@@ -611,6 +628,7 @@ void Printer::statement(const ast::Stmt& s, int indent) {
 void Printer::kernel(const ast::Kernel& k, bool every) {
     std::uint32_t b = k.decl_span.begin;
     begin(0, Align::none);
+    continuation_ = header_continuation;
     std::uint32_t after = 0;
     if (every) {
         std::uint32_t leaf = skip(b + 5);
@@ -653,6 +671,7 @@ void Printer::kernel(const ast::Kernel& k, bool every) {
     gap(after, brace, true);
     put("{");
     end();
+    continuation_ = continuation_indent;
     std::uint32_t pos = brace + 1;
     bool first = true;
     for (const auto& s : k.body) {
@@ -813,7 +832,7 @@ void Printer::engine(const ast::Engine& e) {
 
 void Printer::runtime(const ast::Runtime& r) {
     std::uint32_t b = r.decl_span.begin;
-    begin(0, Align::none);
+    begin(0, Align::runtime);
     keyword("runtime", b, r.span.begin);
     put(r.name);
     std::uint32_t pos = r.span.end;
@@ -821,7 +840,8 @@ void Printer::runtime(const ast::Runtime& r) {
         std::uint32_t colon = skip(pos);
         gap(pos, colon, false);
         put(":");
-        gap(colon + 1, r.type_span.begin, true);
+        cell();
+        gap(colon + 1, r.type_span.begin, false);
         put(r.type);
         pos = r.type_span.end;
         for (const auto& bound : r.bounds) {
@@ -830,12 +850,19 @@ void Printer::runtime(const ast::Runtime& r) {
             expr(*bound.value, false);
             pos = bound.value->span.end;
         }
+    } else {
+        cell();
     }
-    around(pos, r.value->span.begin, "=", true, true);
+    std::uint32_t eq = skip(pos);
+    gap(pos, eq, false);
+    cell();
+    put("=");
+    gap(eq + 1, r.value->span.begin, true);
     expr(*r.value, false);
+    cell();
     std::uint32_t d = skip(r.value->span.end);
     if (d < r.decl_span.end && at(d) == '"') {
-        gap(r.value->span.end, d, true);
+        gap(r.value->span.end, d, false);
         put(raw(d, string_end(d)));
     }
     end();
@@ -954,7 +981,8 @@ std::string Printer::render() {
     std::size_t n = lines_.size();
     for (std::size_t i = 0; i < n;) {
         const Line& head = lines_[i];
-        if (head.align == Align::none || head.continuation || head.comment_only || head.blank) {
+        if (head.align == Align::none || head.continuation || head.comment_only || head.blank ||
+            head.cells.size() != cells_of(head.align)) {
             ++i;
             continue;
         }
@@ -982,8 +1010,9 @@ std::string Printer::render() {
                                               [](const std::string& s) { return s.empty(); });
                 joined += cells[c];
                 if (rest_empty) break;
-                // Hardware notes stand 2 spaces after the widest value.
-                std::size_t space = head.align == Align::hardware && c == 1 ? 2 : 1;
+                if (widths[c] == 0 && cells[c].empty()) continue;  // a column no line of the run has
+                // Hardware notes and runtime docs stand 2 spaces after the widest value.
+                std::size_t space = (head.align == Align::hardware && c == 1) || (head.align == Align::runtime && c == 2) ? 2 : 1;
                 if (c + 1 < cells.size()) joined += std::string(std::max(widths[c], width(cells[c])) - width(cells[c]) + space, ' ');
             }
             cells = {joined};
