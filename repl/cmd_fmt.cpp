@@ -127,6 +127,7 @@ Command fmt_command() {
                     // Diagnostics point into their file's text: keep every file until the end.
                     std::vector<std::unique_ptr<interp::SourceFile>> sources;
                     for (const auto& f : *files) {
+                        const interp::SourceFile* read = nullptr;
                         try {
                             std::string text;
                             if (f == "-") {
@@ -136,6 +137,7 @@ Command fmt_command() {
                             }
                             const auto& file = *sources.emplace_back(
                                 std::make_unique<interp::SourceFile>(f == "-" ? "<stdin>" : f, std::move(text)));
+                            read = &file;
                             std::string out = formatted(file);
                             bool differs = out != file.text();
                             if (*check) {
@@ -151,6 +153,8 @@ Command fmt_command() {
                                 std::cout << report::valid_utf8(f) << ": formatted\n";
                             }
                         } catch (const interp::CostiError& e) {
+                            // A filter (`:%!costi fmt -`) gets its input back unchanged.
+                            if (f == "-" && !*check && read != nullptr) std::cout << read->text();
                             status = report_errors(e);
                         }
                     }

@@ -31,6 +31,11 @@ before=$(stat -c %Y.%i "$dir/a.cost")
 out=$(printf 'runtime x=1+2*3\n' | "$costi" fmt -) || fail "fmt - failed"
 [ "$out" = "runtime x = 1 + 2 * 3" ] || fail "fmt - printed: $out"
 
+# stdin that does not parse comes back unchanged (editor filters), the error on stderr
+out=$(printf 'runtime x = (1\n' | "$costi" fmt - 2> "$dir/err"); [ $? = 1 ] || fail "fmt - accepted bad input"
+[ "$out" = "runtime x = (1" ] || fail "fmt - did not echo bad input: $out"
+grep -q '<stdin>:1:.*\[E0001\]' "$dir/err" || fail "fmt - error: $(cat "$dir/err")"
+
 # a file that does not parse: the error as costi check reports it, the file untouched
 printf 'kernel K {\n  a: $x(N = 1 K = 2)\n}\n' > "$dir/bad.cost"
 cp "$dir/bad.cost" "$dir/bad.orig"
