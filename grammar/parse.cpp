@@ -184,6 +184,7 @@ struct action<source_stmt> {
             st.model.source = std::move(text.text);
         } else if (st.context == State::Context::hardware) {
             st.hardware.sources.push_back(std::move(text.text));
+            st.hardware.body.push_back(st.span(in));
         } else {
             ast::Stmt s;
             s.kind = ast::StmtKind::source;
@@ -203,6 +204,7 @@ struct action<doc_stmt> {
             st.model.doc = std::move(text.text);
         } else if (st.context == State::Context::hardware) {
             st.hardware.doc += (st.hardware.doc.empty() ? "" : " ") + text.text;
+            st.hardware.body.push_back(st.span(in));
         } else {
             ast::Stmt s;
             s.kind = ast::StmtKind::doc;
@@ -282,6 +284,7 @@ struct action<kernel_decl> {
     template <typename In>
     static void apply(const In& in, State& st) {
         st.kernel.span = st.span(in);
+        st.kernel.decl_span = st.kernel.span;
         st.mod.kernels.push_back(std::move(st.kernel));
         st.clear();
     }
@@ -292,6 +295,7 @@ struct action<every_decl> {
     static void apply(const In& in, State& st) {
         st.kernel.span = st.span(in);
         st.kernel.name_span = st.kernel.span;
+        st.kernel.decl_span = st.kernel.span;
         st.mod.every_leaf.push_back(std::move(st.kernel));
         st.clear();
     }
@@ -301,9 +305,9 @@ struct action<every_decl> {
 template <>
 struct action<import_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         Piece p = st.pop(st.strings);
-        st.mod.imports.push_back({std::move(p.text), p.span});
+        st.mod.imports.push_back({std::move(p.text), p.span, st.span(in)});
         st.clear();
     }
 };
@@ -331,10 +335,10 @@ struct action<combine_name> {
 template <>
 struct action<metric_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         Piece n = st.pop(st.names);
-        ast::Metric m{std::move(n.text), n.span, st.strings.empty() ? "" : st.pop(st.strings).text, st.unit, st.style};
-        m.combine_max = st.combine_max;
+        ast::Metric m{std::move(n.text), n.span, st.strings.empty() ? "" : st.pop(st.strings).text, st.unit, st.style,
+                      st.combine_max, st.span(in)};
         st.mod.metrics.push_back(std::move(m));
         st.clear();
     }
@@ -342,10 +346,10 @@ struct action<metric_decl> {
 template <>
 struct action<property_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         Piece n = st.pop(st.names);
         st.mod.properties.push_back(
-            {std::move(n.text), n.span, st.strings.empty() ? "" : st.pop(st.strings).text, st.unit});
+            {std::move(n.text), n.span, st.strings.empty() ? "" : st.pop(st.strings).text, st.unit, st.span(in)});
         st.clear();
     }
 };
@@ -378,7 +382,7 @@ struct action<domain_bound> {
 template <>
 struct action<runtime_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         ast::Runtime r = std::move(st.runtime);
         st.runtime = ast::Runtime{};
         Piece n = st.pop(st.names);
@@ -386,6 +390,7 @@ struct action<runtime_decl> {
         r.span = n.span;
         r.value = st.pop_expr();
         if (!st.strings.empty()) r.doc = st.pop(st.strings).text;
+        r.decl_span = st.span(in);
         st.mod.runtimes.push_back(std::move(r));
         st.clear();
     }
@@ -393,10 +398,10 @@ struct action<runtime_decl> {
 template <>
 struct action<alias_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         Piece target = st.pop(st.names);
         Piece n = st.pop(st.names);
-        st.mod.aliases.push_back({std::move(n.text), n.span, std::move(target.text), target.span});
+        st.mod.aliases.push_back({std::move(n.text), n.span, std::move(target.text), target.span, st.span(in)});
         st.clear();
     }
 };
@@ -435,11 +440,21 @@ struct action<default_stmt> {
         st.model.defaults.push_back({std::move(n.text), n.span, st.pop_expr()});
     }
 };
+// Each model statement but a separator, in source order (the formatter prints them so).
+template <>
+struct action<model_stmt> {
+    template <typename In>
+    static void apply(const In& in, State& st) {
+        if (in.size() == 1 && (*in.begin() == ';' || *in.begin() == ',')) return;
+        st.model.body.push_back(st.span(in));
+    }
+};
 template <>
 struct action<model_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         st.model.entry = std::move(*st.call);
+        st.model.decl_span = st.span(in);
         st.mod.models.push_back(std::move(st.model));
         st.model = ast::Model{};
         st.context = State::Context::kernel;
@@ -460,16 +475,18 @@ struct action<hardware_name> {
 template <>
 struct action<hardware_entry> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         std::string note = st.strings.empty() ? "" : st.pop(st.strings).text;
         Piece n = st.pop(st.names);
         st.hardware.entries.push_back({std::move(n.text), n.span, st.pop_expr(), std::move(note)});
+        st.hardware.body.push_back(st.span(in));
     }
 };
 template <>
 struct action<hardware_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
+        st.hardware.decl_span = st.span(in);
         st.mod.hardware.push_back(std::move(st.hardware));
         st.hardware = ast::Hardware{};
         st.context = State::Context::kernel;
@@ -482,16 +499,16 @@ struct action<engine_entry> {
     static void apply(const In& /*in*/, State& st) {
         Piece to = st.pop(st.names);
         Piece from = st.pop(st.names);
-        st.engine_entries.push_back({std::move(from.text), from.span, std::move(to.text), to.span});
+        st.engine_entries.push_back({std::move(from.text), from.span, std::move(to.text), to.span, {}});
     }
 };
 template <>
 struct action<engine_decl> {
     template <typename In>
-    static void apply(const In& /*in*/, State& st) {
+    static void apply(const In& in, State& st) {
         Piece n = st.pop(st.names);
         ast::Engine e{std::move(n.text), n.span, st.strings.empty() ? "" : st.pop(st.strings).text,
-                      std::move(st.engine_entries)};
+                      std::move(st.engine_entries), st.span(in)};
         st.engine_entries.clear();
         st.mod.engines.push_back(std::move(e));
         st.clear();

@@ -113,6 +113,7 @@ struct Kernel {
     Span span;
     std::vector<Param> params;
     std::vector<Stmt> body;
+    Span decl_span;  // the whole declaration, `kernel` to `}` (the formatter orders by it)
 };
 
 struct Metric {
@@ -122,6 +123,7 @@ struct Metric {
     std::string unit;   // for display: "B" for bytes, empty for plain counts
     std::string style;  // for display: "si" (K M G T, the default), "count" (K M B T) or "time" (ms µs)
     bool combine_max = false;  // `combine max`: a call's value is the largest of its children's
+    Span decl_span;  // the whole declaration
 };
 
 // `property mem_bw "memory bandwidth" unit "B/s"`: a value a hardware description may give.
@@ -130,6 +132,7 @@ struct Property {
     Span span;
     std::string description;
     std::string unit;
+    Span decl_span;  // the whole declaration
 };
 
 // One `PROPERTY = value "note"` line of a hardware description.
@@ -147,6 +150,8 @@ struct Hardware {
     std::string doc;
     std::vector<std::string> sources;
     std::vector<HardwareEntry> entries;
+    Span decl_span;          // the whole declaration
+    std::vector<Span> body;  // each doc, source and entry, in source order (the formatter)
 };
 
 // One bound of a runtime variable's domain: `>= 1`, `> 0`, `<= 1`, `< 2`.
@@ -163,6 +168,7 @@ struct Runtime {
     Span type_span;
     std::vector<Bound> bounds;
     std::string doc;
+    Span decl_span;  // the whole declaration
 };
 
 struct Alias {
@@ -170,6 +176,7 @@ struct Alias {
     Span name_span;
     std::string target;
     Span target_span;
+    Span decl_span;  // the whole declaration (aliases; unused in engine entries)
 };
 
 // `engine NAME "doc" { FROM = TO … }`: entries are (FROM, TO) kernel names, as aliases are.
@@ -178,6 +185,7 @@ struct Engine {
     Span name_span;
     std::string doc;
     std::vector<Alias> entries;  // name: the model's entry kernel; target: what the engine runs
+    Span decl_span;  // the whole declaration
 };
 
 struct ConfigFile {
@@ -194,11 +202,14 @@ struct Model {
     std::vector<Binding> defaults;  // runtime variables
     std::string doc;
     std::string source;
+    Span decl_span;          // the whole declaration
+    std::vector<Span> body;  // each config block, config from, doc, source and default, in source order
 };
 
 struct Import {
     std::string path;
     Span span;
+    Span decl_span;  // the whole declaration
 };
 
 // One parsed file, declarations in source order per kind.

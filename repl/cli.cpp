@@ -102,9 +102,10 @@ int dispatch(const Command& command, const std::vector<std::string>& rest) {
 }  // namespace
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> table = {run_command(),  formula_command(), sweep_command(), check_command(),
-                                               list_command(), repl_command(), completion_command(),
-                                               man_command(), import_command(), export_command()};
+    static const std::vector<Command> table = {run_command(),  formula_command(), sweep_command(),
+                                               check_command(), fmt_command(),   list_command(),
+                                               repl_command(),  completion_command(), man_command(),
+                                               import_command(), export_command()};
     return table;
 }
 

@@ -1,6 +1,6 @@
-// The `costi` command line: one table of commands (run, formula, sweep, check, list, repl, completion,
-// man, import, export), parsed with CLI11, from which help, option errors, shell completion and
-// the manual page all come.
+// The `costi` command line: one table of commands (run, formula, sweep, check, fmt, list, repl,
+// completion, man, import, export), parsed with CLI11, from which help, option errors, shell
+// completion and the manual page all come.
 //
 // Owns: turning argv into a command, the command table and what its commands share —
 // misuse messages with "did you mean", printing diagnostics, the exit status (0 ok, 1 bad
@@ -43,6 +43,7 @@ Command run_command();
 Command formula_command();
 Command sweep_command();
 Command check_command();
+Command fmt_command();
 Command list_command();
 Command repl_command();
 Command completion_command();
