@@ -286,12 +286,52 @@ TEST(FamilyFalconLayouts, TinyConfigsExactParams) {
     EXPECT_EQ(mq->total("params"), "94592");
 }
 
+// ALiBi (Falcon-RW's form: alibi, the per-head layout, sequential layers, biases), at a
+// Falcon-RW-1B-like size (hidden 2048, 32 heads, 24 layers, vocab 50304, tied):
+//   layer (2048·6144 + 6144) + (2048² + 2048) + (2048·8192 + 8192) + (8192·2048 + 2048)
+//   + 2·(2·2048) = 12,589,056 + 4,196,352 + 16,785,408 + 16,779,264 + 8,192 = 50,358,272;
+//   24 layers 1,208,598,528 + word_embeddings 103,022,592 + ln_f 4,096 = 1,311,625,216.
+// The ALiBi bias reaches SDPA through the merged mask, [B, 32, S, kv_len] in bf16, on every
+// step: a decode at C = 99 reads Q 32·64·2 + K and V 2·32·100·64·2 + the mask 32·100·2 bytes
+// per layer, and copies the strided query slice first (32·64·2 B written).
+TEST(FamilyFalconLayouts, AlibiPerHeadLayout) {
+    auto model = Loaded::from_config_json(json_file("falcon_rw_alibi.json", R"({
+  "architectures": ["FalconForCausalLM"], "hidden_size": 2048, "num_attention_heads": 32,
+  "num_hidden_layers": 24, "vocab_size": 50304, "alibi": true, "bias": true, "multi_query": false,
+  "new_decoder_architecture": false, "parallel_attn": false
+})"));
+    const Int layer = Int(2048) * 6144 + 6144 + 2048 * 2048 + 2048 + 2048 * 8192 + 8192 + 8192 * 2048 + 2048 + 4 * 2048;
+    EXPECT_EQ(str(layer), "50358272");
+    EXPECT_EQ(model->total("params"), str(24 * layer + Int(50304) * 2048 + 2 * 2048));
+    EXPECT_EQ(model->total("params"), "1311625216");
+    Step decode;
+    decode.cache = 99;
+    CostNode root = model->run(decode);
+    Found sdpa = find_path(root, {"transformer", "h", "self_attention", "sdpa"});
+    ASSERT_NE(sdpa.node, nullptr);
+    EXPECT_EQ(sdpa.calls.to_string(), "24");
+    EXPECT_EQ(sdpa.node->cost.at(model->metric("read")).to_string(),
+              str(Int(32) * 64 * 2 + Int(2) * 32 * 100 * 64 * 2 + Int(32) * 100 * 2));
+    Found copy = find_path(root, {"transformer", "h", "self_attention", "sdpa_query_copy"});
+    ASSERT_NE(copy.node, nullptr);
+    EXPECT_EQ(copy.node->count.to_string(), "1");
+    EXPECT_EQ(copy.node->cost.at(model->metric("write")).to_string(), str(Int(32) * 64 * 2));
+    // no RoPE in the attention (the tables are still built once)
+    Found rope = find_path(root, {"transformer", "h", "self_attention", "rope"});
+    ASSERT_NE(rope.node, nullptr);
+    EXPECT_EQ(rope.node->count.to_string(), "0");
+}
+
 // Every path the kernels take runs: prefill, decode, batched, eager and sdpa, each layout.
 TEST(FamilyFalconLayouts, EveryPathRuns) {
     std::vector<std::string> files{config("falcon_7b.json"), json_file("falcon_40b_shape_paths.json", falcon_40b_shape),
                                    json_file("falcon_rw_paths.json", R"({
   "architectures": ["FalconForCausalLM"], "hidden_size": 64, "num_attention_heads": 4,
   "num_hidden_layers": 2, "vocab_size": 128, "bias": true, "multi_query": false, "parallel_attn": false
+})"),
+                                   json_file("falcon_alibi_paths.json", R"({
+  "architectures": ["FalconForCausalLM"], "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+  "vocab_size": 128, "alibi": true, "bias": true, "multi_query": false, "parallel_attn": false
 })")};
     for (const auto& file : files) {
         auto model = Loaded::from_config_json(file);
@@ -383,8 +423,9 @@ TEST(FamilyFalconCoherePreconditions, BadConfigsNameTheirKey) {
         return error_of(config(file), s);
     };
     EXPECT_EQ(bad("falcon_7b.json", {{"alibi", 1}}),
-              "E0207: config.alibi must be false: costi does not model Falcon's ALiBi attention (build_alibi_tensor "
-              "and the alibi branch of FalconAttention.forward)");
+              "E0207: config.alibi is modelled only with the per-head layout of Falcon-RW: multi_query and "
+              "new_decoder_architecture must be false");
+    EXPECT_EQ(bad("falcon_7b.json", {{"alibi", 2}}), "E0207: config.alibi must be true or false");
     EXPECT_EQ(bad("falcon_7b.json", {{"num_attention_heads", 70}}),
               "E0207: config.hidden_size must be a multiple of config.num_attention_heads (FalconAttention.__init__ "
               "raises otherwise)");

@@ -9,7 +9,8 @@ paths match the call labels of costi's tree. The L-numbers are those of the cite
 The three layouts of the fused query_key_value (new_decoder_architecture, multi_query, neither)
 and both decoder-layer forms (parallel or sequential) are written out; this module's CFG is the
 Falcon-7B form (multi-query, parallel attention, no biases), and falcon_new_plain.py and
-falcon_rw_plain.py check the other two with their own CFG.
+falcon_rw_plain.py check the other two with their own CFG; falcon_alibi_plain.py the ALiBi
+branch of the eager attention (L386-416).
 """
 
 import math
@@ -60,6 +61,7 @@ class FalconAttention(nn.Module):
         self.query_key_value = FalconLinear(self.hidden_size, qkv_out_dim, bias=bias)
         self.dense = FalconLinear(self.hidden_size, self.hidden_size, bias=bias)
         self.num_kv_heads = num_kv if (self.new_decoder_architecture or not self.multi_query) else 1
+        self.inv_norm_factor = 1.0 / math.sqrt(self.head_dim)
         self.layer_idx = layer_idx
 
     def _split_heads(self, fused_qkv):  # L232-261
@@ -82,7 +84,14 @@ class FalconAttention(nn.Module):
             fused_qkv = fused_qkv.view(batch_size, seq_length, self.num_heads + 2, self.head_dim)
             return fused_qkv[..., :-2, :], fused_qkv[..., [-2], :], fused_qkv[..., [-1], :]
 
-    def forward(self, hidden_states, attention_mask, cache, position_embeddings):  # L289-367, eager, alibi None
+    def _merge_heads(self, x):  # L264-287
+        batch_size_and_num_heads, seq_length, _ = x.shape
+        batch_size = batch_size_and_num_heads // self.num_heads
+        x = x.view(batch_size, self.num_heads, seq_length, self.head_dim)
+        x = x.permute(0, 2, 1, 3)
+        return x.reshape(batch_size, seq_length, self.num_heads * self.head_dim)
+
+    def forward(self, hidden_states, attention_mask, cache, position_embeddings, alibi=None):  # L289-421, eager
         fused_qkv = self.query_key_value(hidden_states)
         num_kv_heads = self.num_heads if self.new_decoder_architecture else self.num_kv_heads
         (query_layer, key_layer, value_layer) = self._split_heads(fused_qkv)
@@ -90,10 +99,25 @@ class FalconAttention(nn.Module):
         query_layer = query_layer.transpose(1, 2).reshape(batch_size, self.num_heads, query_length, self.head_dim)
         key_layer = key_layer.transpose(1, 2).reshape(batch_size, num_kv_heads, query_length, self.head_dim)
         value_layer = value_layer.transpose(1, 2).reshape(batch_size, num_kv_heads, query_length, self.head_dim)
-        cos, sin = position_embeddings
-        query_layer, key_layer = apply_rotary_pos_emb(query_layer, key_layer, cos, sin)
+        if alibi is None:
+            cos, sin = position_embeddings
+            query_layer, key_layer = apply_rotary_pos_emb(query_layer, key_layer, cos, sin)
         key_layer, value_layer = cache[self.layer_idx].update(key_layer, value_layer)
+        kv_length = key_layer.shape[-2]
         attention_mask = attention_mask[:, :, :, : key_layer.shape[-2]]
+        if alibi is not None:  # L386-416
+            matmul_result = query_layer @ key_layer.transpose(-1, -2)
+            attention_scores = matmul_result.view(batch_size, self.num_heads, query_length, kv_length)
+            input_dtype = attention_scores.dtype
+            if input_dtype == torch.float16 or input_dtype == torch.bfloat16:
+                attention_scores = attention_scores.to(torch.float32)
+            attention_logits = attention_scores + alibi.view(batch_size, self.num_heads, 1, -1)
+            attention_logits *= self.inv_norm_factor
+            attention_probs = F.softmax(attention_logits + attention_mask, dim=-1, dtype=hidden_states.dtype)
+            attention_probs_reshaped = attention_probs.view(batch_size, self.num_heads, query_length, kv_length)
+            attn_output = (attention_probs_reshaped @ value_layer).flatten(0, 1)
+            attn_output = self._merge_heads(attn_output)
+            return self.dense(attn_output)
         attention_scores = query_layer @ key_layer.transpose(-1, -2)
         attention_scores /= math.sqrt(self.head_dim)
         attention_scores = F.softmax(attention_scores + attention_mask, dim=-1, dtype=hidden_states.dtype)
@@ -148,14 +172,14 @@ class FalconDecoderLayer(nn.Module):
             else:
                 self.input_layernorm = nn.LayerNorm(hidden_size, eps=eps)
 
-    def forward(self, hidden_states, attention_mask, cache, position_embeddings):  # L582-651
+    def forward(self, hidden_states, attention_mask, cache, position_embeddings, alibi=None):  # L582-651
         residual = hidden_states
         if self.new_decoder_architecture and self.num_ln_in_parallel_attn == 2:
             attention_layernorm_out = self.ln_attn(hidden_states)
             mlp_layernorm_out = self.ln_mlp(hidden_states)
         else:
             attention_layernorm_out = self.input_layernorm(hidden_states)
-        attention_output = self.self_attention(attention_layernorm_out, attention_mask, cache, position_embeddings)
+        attention_output = self.self_attention(attention_layernorm_out, attention_mask, cache, position_embeddings, alibi)
         if not self.new_decoder_architecture:
             if self.parallel_attn:
                 mlp_layernorm_out = attention_layernorm_out
@@ -180,11 +204,14 @@ class FalconModel(nn.Module):
         self.rotary_emb = LlamaRotaryEmbedding(head_dim(cfg), cfg.get("rope_theta", 10000.0))
 
     def forward(self, input_ids, position_ids, causal_mask, cache):  # L731-866
+        # With alibi, causal_mask is (alibi, the mask merged with it), both built outside the
+        # recorded forward as every mask is (build_alibi_tensor L785-797 feeds the mask only)
+        alibi, causal_mask = causal_mask if isinstance(causal_mask, tuple) else (None, causal_mask)
         inputs_embeds = self.word_embeddings(input_ids)
         hidden_states = inputs_embeds
         position_embeddings = self.rotary_emb(hidden_states, position_ids)
         for block in self.h:
-            hidden_states = block(hidden_states, causal_mask, cache, position_embeddings)
+            hidden_states = block(hidden_states, causal_mask, cache, position_embeddings, alibi)
         return self.ln_f(hidden_states)
 
 
@@ -269,12 +296,43 @@ def known(cfg):
 KNOWN = known(CFG)
 
 
+def build_alibi_tensor(attention_mask, num_heads, dtype):  # L140-165
+    batch_size, seq_length = attention_mask.shape
+    closest_power_of_2 = 2 ** math.floor(math.log2(num_heads))
+    base = torch.tensor(2 ** (-(2 ** -(math.log2(closest_power_of_2) - 3))), dtype=torch.float32)
+    powers = torch.arange(1, 1 + closest_power_of_2, dtype=torch.int32)
+    slopes = torch.pow(base, powers)
+    if closest_power_of_2 != num_heads:
+        extra_base = torch.tensor(2 ** (-(2 ** -(math.log2(2 * closest_power_of_2) - 3))), dtype=torch.float32)
+        num_remaining_heads = min(closest_power_of_2, num_heads - closest_power_of_2)
+        extra_powers = torch.arange(1, 1 + 2 * num_remaining_heads, 2, dtype=torch.int32)
+        slopes = torch.cat([slopes, torch.pow(extra_base, extra_powers)], dim=0)
+    arange_tensor = ((attention_mask.cumsum(dim=-1) - 1) * attention_mask)[:, None, :]
+    alibi = slopes[..., None].bfloat16() * arange_tensor
+    return alibi.reshape(batch_size * num_heads, 1, seq_length).to(dtype)
+
+
+def alibi_masks(cfg, batch, q_len, past, dtype):
+    """(alibi, mask) as FalconModel.forward passes them with alibi: build_alibi_tensor over an
+    all-ones 2-D attention mask (L789-797) and _update_causal_mask's merge (L933-940) of
+    alibi / sqrt(head_dim) with the causal mask: [B, h, q_len, past + q_len]."""
+    heads = cfg["num_attention_heads"]
+    alibi = build_alibi_tensor(torch.ones(batch, past + q_len, dtype=torch.long), heads, dtype)
+    causal = causal_mask(batch, q_len, past, dtype)
+    merged = torch.masked_fill(alibi.reshape(batch, -1, *alibi.shape[1:]) / math.sqrt(head_dim(cfg)),
+                               causal < -1, torch.finfo(dtype).min)
+    return alibi, merged
+
+
 def prepare_with(cfg):
     def prepare(model, batch, seq_len, cache_len, dtype):
         """Fills the cache with cache_len tokens (not recorded) and returns the step to record."""
         cache = [DynamicLayer() for _ in range(cfg["num_hidden_layers"])]
-        return shared_plain.fill_and_step(model, cfg, batch, seq_len, cache_len, cache,
-                                          lambda b, q, past: causal_mask(b, q, past, dtype))
+        if cfg.get("alibi", False):
+            mask = lambda b, q, past: alibi_masks(cfg, b, q, past, dtype)  # noqa: E731
+        else:
+            mask = lambda b, q, past: causal_mask(b, q, past, dtype)  # noqa: E731
+        return shared_plain.fill_and_step(model, cfg, batch, seq_len, cache_len, cache, mask)
     return prepare
 
 
