@@ -599,6 +599,10 @@ PYBIND11_MODULE(_costi, m) {
     py::class_<Node>(m, "Node")
         .def_property_readonly("label", &Node::label)
         .def_property_readonly("kernel", &Node::kernel)
+        .def_property_readonly("name", &Node::kernel)
+        .def("__repr__", [](const Node& n) {
+            return "<costi.Node " + n.label() + ": " + n.kernel() + " x" + py::str(n.repeat()).cast<std::string>() + ">";
+        })
         .def_property_readonly("repeat", &Node::repeat)
         .def_property_readonly("cost", &Node::cost)
         .def_property_readonly("metrics", &Node::metrics)

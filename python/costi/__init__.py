@@ -108,8 +108,15 @@ def _axis_text(name, values):
         return f"{values.start}..{values[-1]}+{values.step}"
     values = list(values)
     if not values:
-        raise Error(f"costi: error: '{name}' is swept over no values\n")
+        raise _usage(f"'{name}' is swept over no values")
     return ",".join(_exact_text(v, name) for v in values)
+
+
+def _usage(message):
+    """A misuse of the API, as costi.Error with the command line's layout and code "usage"."""
+    e = Error(f"costi: error: {message}\n")
+    e.code = "usage"
+    return e
 
 
 def _float(v):
@@ -195,7 +202,7 @@ class Model:
 
 class Result:
     """One evaluation. ``totals``: metric -> exact value; ``root``: the tree of calls
-    (``label``, ``kernel``, ``repeat``, ``cost`` per call, ``metrics`` — the call's share of
+    (``label``, ``kernel`` (also ``name``), ``repeat``, ``cost`` per call, ``metrics`` — the call's share of
     the whole run, as the table shows — and ``children``); ``runtime``: the values the run
     used; with a device, ``device`` (memory, max_batch, max_context) and ``time``."""
 
@@ -287,6 +294,6 @@ def _sympy_totals(form):
         elif kind == "cond":
             e = sympy.Piecewise((a[1], sympy.Ne(a[0], 0)), (a[2], True))
         else:
-            raise Error(f"costi: error: unknown atom {kind!r} in a compiled form\n")
+            raise _usage(f"unknown atom {kind!r} in a compiled form")
         variables.append(e)
     return {metric: poly(terms) for metric, terms in form["totals"].items()}

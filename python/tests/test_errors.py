@@ -73,6 +73,11 @@ class Errors(unittest.TestCase):
                 m.run(**bad)
         self.assertEqual(m.run(seq_len=2).totals["flops"], 3 * 2 * 2 * 8 * 16)
 
+    def test_sweep_over_nothing(self):
+        with self.assertRaises(costi.Error) as c:
+            costi.load(self.path, name="tiny").sweep(seq_len=[])
+        self.assertEqual(c.exception.code, "usage")
+
     def test_not_a_number(self):
         with self.assertRaises(TypeError):
             costi.load(self.path, name="tiny").run(seq_len=object())

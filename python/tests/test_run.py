@@ -64,6 +64,7 @@ class Tiny(unittest.TestCase):
         (proj,) = root.children
         self.assertEqual(proj.label, "proj")
         self.assertEqual(proj.kernel, "F.linear")
+        self.assertEqual(proj.name, "F.linear")
         self.assertEqual(proj.repeat, 3)
         self.assertEqual(proj.cost["flops"], 2 * 4 * 8 * 16)        # one call
         self.assertEqual(proj.metrics["flops"], 3 * 2 * 4 * 8 * 16)  # its share of the run
