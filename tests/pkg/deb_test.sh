@@ -26,8 +26,9 @@ dpkg-deb -I "$deb"
 # Dependencies: what dpkg-shlibdeps found in the binary (libc6, libedit2) and libcosti.so
 # (libgmp10, libstdc++6).
 depends=$(dpkg-deb -f "$deb" Depends)
+names=$(sed 's/ *([^)]*)//g; s/, */\n/g' <<<"$depends")
 for need in libc6 libedit2 libgmp10 libstdc++6; do
-  grep -Eq "(^|, )${need}( |,|$)" <<<"$depends" || fail "Depends lacks $need: $depends"
+  grep -Fqx "$need" <<<"$names" || fail "Depends lacks $need: $depends"
 done
 [ "$(dpkg-deb -f "$deb" Package)" = costi ] || fail "package name"
 
