@@ -51,6 +51,7 @@ std::vector<fs::path> library_dirs() {
         fs::path module(info.dli_fname);
         if (module.filename().string().find(".so") != std::string::npos) {
             fs::path dir = fs::weakly_canonical(module, ec).parent_path();
+            if (!ec && dir == fs::path(COSTI_BUILD_DIR)) candidates.emplace_back(COSTI_SOURCE_DIR);  // as the binary
             std::error_code absent;  // (set by each folder that is not there)
             for (int up = 0; !ec && up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
                 if (fs::is_directory(dir / "share" / "costi" / "stdlib", absent)) {

@@ -26,8 +26,9 @@ dpkg-deb -I "$deb"
 # Dependencies: what dpkg-shlibdeps found in the binary (libc6, libedit2) and libcosti.so
 # (libgmp10, libstdc++6).
 depends=$(dpkg-deb -f "$deb" Depends)
+names=$(sed 's/ *([^)]*)//g; s/, */\n/g' <<<"$depends")
 for need in libc6 libedit2 libgmp10 libstdc++6; do
-  grep -Eq "(^|, )${need}( |,|$)" <<<"$depends" || fail "Depends lacks $need: $depends"
+  grep -Fqx "$need" <<<"$names" || fail "Depends lacks $need: $depends"
 done
 [ "$(dpkg-deb -f "$deb" Package)" = costi ] || fail "package name"
 
@@ -49,10 +50,13 @@ compgen -G "$root/usr/lib/cmake/costi/costiConfig.cmake" >/dev/null ||
 # The extracted costi, run from /: its library is the package's (usr/share/costi).
 cd /
 costi="$root/usr/bin/costi"
-params=$("$costi" run gpt2 --format json | grep -m1 '"params": ')
+# (Outputs captured whole: grep -q or -m1 closing a pipe early would fail it under pipefail.)
+json=$("$costi" run gpt2 --format json)
+params=$(grep -m1 '"params": ' <<<"$json")
 [ "$params" = '    "params": "124439808",' ] || fail "gpt2 from the package: $params"
 "$costi" run llama-3-8b --seq_len 1 --cache_len 4096 --hw h100-sxm >/dev/null || fail "llama-3-8b on h100-sxm"
-"$costi" list hardware --names | grep -qx h100-sxm || fail "costi list hardware"
+hardware=$("$costi" list hardware --names)
+grep -qx h100-sxm <<<"$hardware" || fail "costi list hardware"
 
 # Would it install here (a Debian 12)? apt-get's simulation resolves the dependencies.
 if command -v apt-get >/dev/null; then
