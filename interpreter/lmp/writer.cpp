@@ -128,6 +128,13 @@ std::string identifier(const std::string& s) {
     return out;
 }
 
+// A label from a child's or layer's name: an identifier the statement grammar does not
+// take for a keyword (`source: …` would be a citation).
+std::string label_of(const std::string& s) {
+    std::string out = identifier(s);
+    return reserved_set().count(out) != 0 ? out + "_" : out;
+}
+
 // The line references of an analysis text: "Line 125", "lines 192-200".
 std::vector<std::string> line_refs(const std::string& text) {
     static const std::regex r(R"(\b[Ll]ines? (\d+)(?:\s*[-–]\s*(\d+))?)");
@@ -475,7 +482,7 @@ void Writer::write_composite(const Definition& d, Callable& c, Body& b) {
         if (ch.count) count = b.expr(*ch.count->ast, ch.count->origin);
         std::string text = call(b, callables_[callee], args, at, 0, false);
         b.flush_lets();
-        std::string label = b.label(identifier(ch.label));
+        std::string label = b.label(label_of(ch.label));
         b.lines.push_back("  " + label + ": " + (count.empty() || count == "1" ? "" : "repeat " + count + " ") + text);
     }
     (void)c;
@@ -592,6 +599,8 @@ WriteResult Writer::run() {
         if (defs[i].kind == DefKind::model) std::replace(name.begin(), name.end(), '/', '.');
         c.kernel = kernel_name_for(name);
         c.file = c.kernel + ".cost";
+        if (c.file == "lmp_prelude.cost")
+            throw ImportError(defs[i].file, "$", 0, "'" + defs[i].name + "' would overwrite lmp_prelude.cost, the file costi import writes for itself");
         auto [it, fresh] = taken.emplace(c.kernel, i);
         if (!fresh)
             throw ImportError(defs[i].file, "$", 0,
@@ -763,7 +772,7 @@ WriteResult Writer::run() {
                     std::string call_text = call(b, callee, {}, at, 0, false);
                     b.flush_lets();
                     if (l.container) b.lines.push_back("  # " + l.name + ": " + l.cls + " (a container: the sum of its sub_layers)");
-                    std::string label = b.label(identifier(l.name));
+                    std::string label = b.label(label_of(l.name));
                     b.lines.push_back("  " + label + ": " + (count.empty() || count == "1" ? "" : "repeat " + count + " ") + call_text);
                 }
             };
