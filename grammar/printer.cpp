@@ -646,7 +646,7 @@ void Printer::kernel(const ast::Kernel& k, bool every) {
         if (at(q) == ';' || at(q) == ',') q = skip(q + 1);
         std::uint32_t close = q;
         if (!k.params.empty()) {
-            gap(after, p, false);
+            gap(after, p, every);  // `every leaf (…)`, `kernel K(…)`
             put("(");
             gap(p + 1, k.params[0].span.begin, false);
             for (std::size_t i = 0; i < k.params.size(); ++i) {
