@@ -2,12 +2,29 @@
 #include "interpreter/evaluator.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "interpreter/diagnostics.hpp"
 #include "interpreter/domain.hpp"
 #include "interpreter/ops.hpp"
 
 namespace costi::interp {
+
+namespace {
+
+// While a require or a comparison is evaluated, the `??` fallbacks in it are sentinels of a
+// check (`(config.head_dim ?? 0) != 0`), not defaults the model uses (Evaluator::defaulted).
+// Sets the flag for its lifetime and restores what it was.
+struct CheckScope {
+    bool& flag;
+    bool saved;
+    explicit CheckScope(bool& f) : flag(f), saved(f) { flag = true; }
+    ~CheckScope() { flag = saved; }
+    CheckScope(const CheckScope&) = delete;
+    CheckScope& operator=(const CheckScope&) = delete;
+};
+
+}  // namespace
 
 void Evaluator::fail(const char* c, const Span& span, std::string message, std::string hint) {
     throw CostiError(Diagnostic{c, span, std::move(message), std::move(hint), {}});
@@ -77,7 +94,10 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
             if (e.op == ast::Op::default_) {
                 // `a ?? b ?? c` is `(a ?? b) ?? c`: the inner fallback may be absent too.
                 Value a = eval(e.args[0], locals, true);
-                return a.is_absent() ? eval(e.args[1], locals, allow_absent) : a;
+                if (!a.is_absent()) return a;
+                Value b = eval(e.args[1], locals, allow_absent);
+                if (zero_depth_ == 0 && !in_require_ && !b.is_absent()) note_default(e, b);
+                return b;
             }
             if (e.op == ast::Op::and_ || e.op == ast::Op::or_) {
                 OpError err;
@@ -88,8 +108,15 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
                 if (!r) fail(err.code, e.args[1].span, err.message, err.hint);
                 return Value::of(*r ? 1 : 0);
             }
+            // A compared value is a check (`if (config.head_dim ?? 0) == 0 then …`): a fallback
+            // in it is a sentinel, not a default the model uses.
+            bool compare = e.op == ast::Op::eq || e.op == ast::Op::ne || e.op == ast::Op::lt ||
+                           e.op == ast::Op::le || e.op == ast::Op::gt || e.op == ast::Op::ge;
+            std::optional<CheckScope> check;
+            if (compare) check.emplace(in_require_);
             Value a = eval(e.args[0], locals, false);
             Value b = eval(e.args[1], locals, false);
+            check.reset();
             charge(a.num, b.num, e.span);
             OpError err;
             auto r = apply_binary(e.op, a, b, err);
@@ -119,6 +146,21 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
                  "evaluate the call on its own to see its metrics");
     }
     return {};
+}
+
+// `LEFT ?? FALLBACK` gave FALLBACK's value: when FALLBACK is a literal (a class's declared
+// default), note the config key LEFT ends in (the last of a chain `config.a ?? config.b`, all
+// absent). A fallback that is another config key or chain (another spelling of the key: the
+// inner chain notes its own default) or an expression (a default derived from other keys,
+// `config.head_dim ?? H // heads`) is not noted.
+void Evaluator::note_default(const CExpr& e, const Value& used) {
+    if (e.args[1].kind != CExpr::Kind::constant) return;
+    const CExpr* left = &e.args[0];
+    while (left->kind == CExpr::Kind::binary && left->op == ast::Op::default_) left = &left->args[1];
+    if (left->kind != CExpr::Kind::config) return;
+    for (const auto& d : defaulted_)
+        if (d.first == left->index) return;
+    defaulted_.emplace_back(left->index, used);
 }
 
 // "config.hidden_act = "swiglu", H = 4096": the values a failed condition read, so the
@@ -184,6 +226,15 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
         }
         node.count = std::move(c.num);
     }
+    // A call made 0 times (a branch not taken) is still evaluated, but uses no default.
+    struct ZeroScope {
+        int& depth;
+        bool on;
+        ~ZeroScope() {
+            if (on) --depth;
+        }
+    } zero{zero_depth_, node.count.is_zero()};
+    if (zero.on) ++zero_depth_;
     // Arguments are evaluated in the caller, before any rebinding takes effect.
     std::vector<Value> locals(k.local_names.size());
     for (std::size_t i = 0; i < site.args.size(); ++i) {
@@ -238,7 +289,9 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
         }
         run_body(k, locals, node, keep_depth);
         // Bounded like the tree: past this many entries the memo stops growing.
-        if (memoise && memo_.size() < limits_.max_nodes) memo_.emplace(std::move(key), node.cost);
+        // Not from inside a call made 0 times: a later call made in earnest must run (and
+        // note the defaults it uses) rather than find it.
+        if (memoise && zero_depth_ == 0 && memo_.size() < limits_.max_nodes) memo_.emplace(std::move(key), node.cost);
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"$" + k.name, site.span});
         throw;
@@ -256,6 +309,9 @@ void Evaluator::run_body(const Kernel& k, std::vector<Value>& locals, CostNode& 
                 locals[step.index] = eval(step.value, locals, false);
                 break;
             case Step::Kind::require: {
+                // A require checks a key (`(config.head_dim ?? 0) != 0`): a fallback there is a
+                // sentinel, not a default the model uses.
+                CheckScope check{in_require_};
                 OpError err;
                 auto holds = truth(eval(step.value, locals, false), err);
                 if (!holds) fail(err.code, step.value.span, err.message, err.hint);

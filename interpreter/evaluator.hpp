@@ -79,6 +79,15 @@ public:
 
     const Environment& environment() const { return env_; }
 
+    // The config keys the model does not set whose literal default `config.KEY ?? VALUE` the
+    // evaluation used, each once with the value, in order of first use: the last key of a
+    // chain (`config.n_embed ?? (config.hidden_size ?? 64)` notes hidden_size when both are
+    // absent), not a default derived from other values (`config.head_dim ?? H // heads`), and
+    // only in calls made at least once (a branch evaluated with count 0 uses no default),
+    // outside `require` conditions (`(config.head_dim ?? 0) != 0` checks, it uses nothing).
+    // `costi run --config` reports them.
+    const std::vector<std::pair<std::uint32_t, Value>>& defaulted() const { return defaulted_; }
+
     // Binds a runtime variable for the evaluations that follow (the caller checks its
     // domain). Memoised results stay valid: each is keyed by the values its subtree reads.
     void rebind(std::uint32_t runtime, Value v) { env_.runtime[runtime] = std::move(v); }
@@ -108,6 +117,10 @@ private:
     std::uint64_t big_words_ = 0;
     std::size_t nodes_ = 0;
     std::unordered_map<MemoKey, std::vector<Number>, MemoHash> memo_;
+    std::vector<std::pair<std::uint32_t, Value>> defaulted_;  // see defaulted()
+    int zero_depth_ = 0;       // > 0 inside a call made 0 times: its defaults are not noted
+    bool in_require_ = false;  // evaluating a require: its fallbacks are sentinels, not noted
+    void note_default(const CExpr& e, const Value& used);
     const std::vector<Number>* leaf_cost_ = nullptr;  // the leaf call being run: what metric names read
     static inline const volatile std::sig_atomic_t* interrupt_ = nullptr;
 };

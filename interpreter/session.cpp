@@ -334,11 +334,16 @@ CostNode Session::totals(const Model& model, const Overrides& overrides) const {
     return run_in(model, environment(model, overrides), 0);
 }
 
-CostNode Session::run_in(const Model& model, Environment env, int keep_depth) const {
+CostNode Session::run_in(const Model& model, Environment env, int keep_depth,
+                         std::vector<std::pair<std::string, Value>>* defaulted) const {
     CallSite site = entry_of(model, env);
     Evaluator ev(*program_, std::move(env), limits_);
     try {
-        return ev.call(site, {}, keep_depth);
+        CostNode root = ev.call(site, {}, keep_depth);
+        if (defaulted != nullptr) {
+            for (const auto& [index, v] : ev.defaulted()) defaulted->emplace_back(program_->config_keys[index], v);
+        }
+        return root;
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"model " + model.name, model.name_span});
         throw;

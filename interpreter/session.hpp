@@ -85,7 +85,10 @@ public:
     // Evaluates a model in an environment from environment(model, …), keeping `keep_depth`
     // levels of calls below the model in the tree (-1: all; deeper calls still count in
     // every total).
-    CostNode run_in(const Model& model, Environment env, int keep_depth = -1) const;
+    // `defaulted`, when given, receives the config keys whose `??` fallback the run used
+    // (Evaluator::defaulted), by name.
+    CostNode run_in(const Model& model, Environment env, int keep_depth = -1,
+                    std::vector<std::pair<std::string, Value>>* defaulted = nullptr) const;
     // The totals of a model with an evaluator the caller keeps across runs (rebinding runtime
     // variables between them, as a request's steps do), so memoised subtrees are shared.
     Evaluator evaluator(Environment env) const { return Evaluator(*program_, std::move(env), limits_); }

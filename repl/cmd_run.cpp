@@ -1,5 +1,6 @@
 // `costi run`: evaluate a model and print its breakdown.
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -156,6 +157,34 @@ std::string find_file(const CLI::App& app, const std::vector<std::string>& args)
     return "";
 }
 
+// The note on a config.json's absent keys (issue: "use the default, and say so"): the model
+// keys the file does not have at all (a key present as null is the file's own choice) whose
+// `??` fallback the run used. Not listed: keys that choose how transformers or an engine runs
+// rather than what the model is (attention implementation, dtypes, is_causal), private keys
+// (a leading underscore) and nested ones (rope_scaling.type, quantization_config.*): a
+// complete checkpoint config leaves those out as a rule.
+void note_defaults(const std::string& path, const std::vector<std::pair<std::string, Value>>& defaulted,
+                   report::RunInfo& info) {
+    std::ifstream in(path);
+    nlohmann::json file = nlohmann::json::parse(in, nullptr, false);
+    if (!file.is_object()) return;
+    std::vector<std::string> keys;
+    std::vector<std::string> values;
+    nlohmann::ordered_json used = nlohmann::ordered_json::object();
+    for (const auto& [key, v] : defaulted) {
+        bool engine = key == "attn_implementation" || key == "torch_dtype" || key == "dtype" || key == "is_causal";
+        if (engine || key.empty() || key.front() == '_' || key.find('.') != std::string::npos || file.contains(key)) continue;
+        keys.push_back(key);
+        values.push_back(v.is_number() ? v.num.to_string() : v.show());
+        used[key] = v.is_number() ? v.num.to_string() : v.str;
+    }
+    if (keys.empty()) return;
+    bool one = keys.size() == 1;
+    info.note = "config.json lacks " + interp::join(keys) + "; used " + (one ? "its default (" : "their defaults (") +
+                interp::join(values) + ")";
+    info.note_json = std::move(used);
+}
+
 std::vector<std::uint32_t> parse_metrics(const interp::Program& program, const std::string& text) {
     std::vector<std::string> names;
     for (const auto& m : program.metrics) names.push_back(m.name);
@@ -258,9 +287,11 @@ int run(RunState& st, CLI::App& app) {
     // The tree is kept one level below what is shown (the note counts the calls there);
     // deeper calls count in every total without being kept.
     int shown = st.format == "json" ? (depth == -2 ? -1 : depth) : (depth == -2 ? report::default_depth : depth);
-    interp::CostNode root = session.run_in(model, env, shown < 0 ? -1 : shown + 1);
+    std::vector<std::pair<std::string, Value>> defaulted;
+    interp::CostNode root = session.run_in(model, env, shown < 0 ? -1 : shown + 1, &defaulted);
     report::RunInfo info;
     info.model = model.name;
+    if (!st.config_json.empty()) note_defaults(st.config_json, defaulted, info);
     // The JSON lists every runtime value; the table's header those the model's formulas read
     // (its entry kernel's subtree) and those the command line set.
     const std::vector<std::uint32_t> reads = session.entry_of(model, env).kernel->reads;

@@ -21,6 +21,8 @@ namespace costi::report {
 struct RunInfo {
     std::string model;
     std::vector<std::pair<std::string, interp::Value>> runtime;  // the values the run used
+    std::string note;      // a line on the input itself (a config.json's defaulted keys), "" for none
+    nlohmann::ordered_json note_json;  // the same for the JSON (an object), null for none
     std::string preamble;  // table: lines after the model's (the hardware), already laid out
     std::string appendix;  // table: lines after the totals (time and memory on a device)
 };

@@ -72,6 +72,10 @@ std::string json(const interp::Program& program, const RunInfo& info, const Cost
     Writer w(program, options);
     ordered_json out = ordered_json::object();
     out["model"] = info.model;
+    if (!info.note.empty()) {
+        out["note"] = info.note;
+        out["config_defaults"] = info.note_json;
+    }
     ordered_json runtime = ordered_json::object();
     for (const auto& [name, v] : info.runtime) runtime[name] = v.is_number() ? v.num.to_string() : v.str;
     out["runtime"] = std::move(runtime);

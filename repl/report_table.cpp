@@ -163,7 +163,8 @@ std::string table(const interp::Program& program, const RunInfo& info, const Cos
         wc = std::max(wc, display_width(r.count));
         for (std::size_t i = 0; i < r.cells.size(); ++i) wcell[i] = std::max(wcell[i], display_width(r.cells[i]));
     }
-    std::string out = "model " + valid_utf8(info.model) + "\n" + info.preamble;
+    std::string out = "model " + valid_utf8(info.model) + "\n" +
+                      (info.note.empty() ? "" : "note: " + valid_utf8(info.note) + "\n") + info.preamble;
     std::string runtime;
     for (const auto& [name, v] : info.runtime) {
         runtime += (runtime.empty() ? "" : "  ") + valid_utf8(name) + "=" + (v.is_number() ? grouped(v.num) : valid_utf8(v.show()));
