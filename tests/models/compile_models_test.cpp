@@ -61,7 +61,9 @@ Number pick(const Runtime& r, bool realistic, std::mt19937_64& rng) {
     if (realistic) {
         const std::string& n = r.name;
         int k = kind(rng);
-        if (n == "seq_len" || n == "cache_len") {
+        if (n == "cache_len" && k < 5) {  // half the points a prefill: an encoder (BERT) takes only these
+            v = Number(0);
+        } else if (n == "seq_len" || n == "cache_len") {
             v = low + Number(small(rng) % 500);
         } else if (n == "ep") {  // ep must equal tp: mostly off
             v = Number(k < 7 ? 1 : 2);
