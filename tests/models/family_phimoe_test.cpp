@@ -145,9 +145,14 @@ TEST(FamilyPhimoeConfig, PreconditionsNameTheKey) {
     rope.config_strings = {{"rope_scaling.rope_type", "dynamic"}};
     EXPECT_NE(stop_message(rope).find("config.rope_scaling type must be default or longrope"), std::string::npos)
         << stop_message(rope);
-    Step heads;
-    heads.config = {{"num_attention_heads", 24}};
+    Step heads;  // 4096 / 4 = 1024 is a whole even head, but 8 K/V heads do not divide 4 heads
+    heads.config = {{"num_attention_heads", 4}};
     EXPECT_NE(stop_message(heads).find("num_key_value_heads must divide"), std::string::npos) << stop_message(heads);
+    Step odd;  // 4096 / 24 is no whole head
+    odd.config = {{"num_attention_heads", 24}};
+    EXPECT_NE(stop_message(odd).find("config.hidden_size must be a multiple of config.num_attention_heads"),
+              std::string::npos)
+        << stop_message(odd);
 }
 
 // `costi run --config`: the hub config.json's architectures[0] "PhiMoEForCausalLM" selects the
