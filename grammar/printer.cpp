@@ -550,6 +550,24 @@ private:
         put("}");
         end();
     }
+    // ` {` after a header's last token (ending at `after`), ending the header's line; returns
+    // the position after the brace.
+    std::uint32_t open_block(std::uint32_t after) {
+        std::uint32_t brace = skip(after);
+        gap(after, brace, true);
+        put("{");
+        end();
+        return brace + 1;
+    }
+    // A block's `doc "…"` or `source "…"` line, from its keyword at `ib` to `item_end` (the
+    // line already begun).
+    void doc_or_source(std::uint32_t ib, std::uint32_t item_end) {
+        std::string_view kw = keyword_at(ib, "doc") ? "doc" : "source";
+        std::uint32_t s = skip(ib + static_cast<std::uint32_t>(kw.size()));
+        keyword(kw, ib, s);
+        put(raw(s, item_end));
+        end();
+    }
     // A keyword at `pos`, then the token that follows it (at `next`).
     void keyword(std::string_view kw, std::uint32_t pos, std::uint32_t next) {
         put(kw);
@@ -667,12 +685,8 @@ void Printer::kernel(const ast::Kernel& k, bool every) {
         }
         after = close + 1;
     }
-    std::uint32_t brace = skip(after);
-    gap(after, brace, true);
-    put("{");
-    end();
+    std::uint32_t pos = open_block(after);
     continuation_ = continuation_indent;
-    std::uint32_t pos = brace + 1;
     bool first = true;
     for (const auto& s : k.body) {
         between(pos, s.span.begin, block_indent, first, false);
@@ -695,10 +709,7 @@ void Printer::model(const ast::Model& m) {
         end();
         return;
     }
-    gap(m.entry.span.end, brace, true);
-    put("{");
-    end();
-    std::uint32_t pos = brace + 1;
+    std::uint32_t pos = open_block(m.entry.span.end);
     bool first = true;
     constexpr int in = block_indent;
     for (const auto& item : m.body) {
@@ -733,11 +744,7 @@ void Printer::model(const ast::Model& m) {
                 end();
             }
         } else if (keyword_at(ib, "source") || keyword_at(ib, "doc")) {
-            std::string_view kw = keyword_at(ib, "doc") ? "doc" : "source";
-            std::uint32_t s = skip(ib + static_cast<std::uint32_t>(kw.size()));
-            keyword(kw, ib, s);
-            put(raw(s, item.end));
-            end();
+            doc_or_source(ib, item.end);
         } else {
             for (const auto& d : m.defaults) {
                 if (d.name_span.begin != ib) continue;
@@ -757,11 +764,7 @@ void Printer::hardware(const ast::Hardware& h) {
     begin(0, Align::none);
     keyword("hardware", b, h.name_span.begin);
     put(raw(h.name_span.begin, h.name_span.end));
-    std::uint32_t brace = skip(h.name_span.end);
-    gap(h.name_span.end, brace, true);
-    put("{");
-    end();
-    std::uint32_t pos = brace + 1;
+    std::uint32_t pos = open_block(h.name_span.end);
     bool first = true;
     for (const auto& item : h.body) {
         between(pos, item.begin, block_indent, first, false);
@@ -769,11 +772,7 @@ void Printer::hardware(const ast::Hardware& h) {
         std::uint32_t ib = item.begin;
         if (keyword_at(ib, "source") || keyword_at(ib, "doc")) {
             begin(block_indent, Align::none);
-            std::string_view kw = keyword_at(ib, "doc") ? "doc" : "source";
-            std::uint32_t s = skip(ib + static_cast<std::uint32_t>(kw.size()));
-            keyword(kw, ib, s);
-            put(raw(s, item.end));
-            end();
+            doc_or_source(ib, item.end);
         } else {
             begin(block_indent, Align::hardware);
             for (const auto& e : h.entries) {
@@ -811,11 +810,7 @@ void Printer::engine(const ast::Engine& e) {
         after = string_end(p);
         put(raw(p, after));
     }
-    std::uint32_t brace = skip(after);
-    gap(after, brace, true);
-    put("{");
-    end();
-    std::uint32_t pos = brace + 1;
+    std::uint32_t pos = open_block(after);
     bool first = true;
     for (const auto& entry : e.entries) {
         between(pos, entry.name_span.begin, block_indent, first, false);

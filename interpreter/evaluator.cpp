@@ -96,7 +96,7 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
                 Value a = eval(e.args[0], locals, true);
                 if (!a.is_absent()) return a;
                 Value b = eval(e.args[1], locals, allow_absent);
-                if (zero_depth_ == 0 && !in_require_ && !b.is_absent()) note_default(e, b);
+                if (note_defaults_ && zero_depth_ == 0 && !in_require_ && !b.is_absent()) note_default(e, b);
                 return b;
             }
             if (e.op == ast::Op::and_ || e.op == ast::Op::or_) {
@@ -113,7 +113,7 @@ Value Evaluator::eval(const CExpr& e, const std::vector<Value>& locals, bool all
             bool compare = e.op == ast::Op::eq || e.op == ast::Op::ne || e.op == ast::Op::lt ||
                            e.op == ast::Op::le || e.op == ast::Op::gt || e.op == ast::Op::ge;
             std::optional<CheckScope> check;
-            if (compare) check.emplace(in_require_);
+            if (compare && note_defaults_) check.emplace(in_require_);
             Value a = eval(e.args[0], locals, false);
             Value b = eval(e.args[1], locals, false);
             check.reset();
@@ -291,7 +291,7 @@ CostNode Evaluator::invoke(const CallSite& site, const std::vector<Value>& calle
         // Bounded like the tree: past this many entries the memo stops growing.
         // Not from inside a call made 0 times: a later call made in earnest must run (and
         // note the defaults it uses) rather than find it.
-        if (memoise && zero_depth_ == 0 && memo_.size() < limits_.max_nodes) memo_.emplace(std::move(key), node.cost);
+        if (memoise && (!note_defaults_ || zero_depth_ == 0) && memo_.size() < limits_.max_nodes) memo_.emplace(std::move(key), node.cost);
     } catch (CostiError& e) {
         for (auto& d : e.diagnostics()) d.chain.push_back({"$" + k.name, site.span});
         throw;
@@ -311,7 +311,8 @@ void Evaluator::run_body(const Kernel& k, std::vector<Value>& locals, CostNode& 
             case Step::Kind::require: {
                 // A require checks a key (`(config.head_dim ?? 0) != 0`): a fallback there is a
                 // sentinel, not a default the model uses.
-                CheckScope check{in_require_};
+                std::optional<CheckScope> check;
+                if (note_defaults_) check.emplace(in_require_);
                 OpError err;
                 auto holds = truth(eval(step.value, locals, false), err);
                 if (!holds) fail(err.code, step.value.span, err.message, err.hint);

@@ -85,8 +85,11 @@ public:
     // absent), not a default derived from other values (`config.head_dim ?? H // heads`), and
     // only in calls made at least once (a branch evaluated with count 0 uses no default),
     // outside `require` conditions (`(config.head_dim ?? 0) != 0` checks, it uses nothing).
-    // `costi run --config` reports them.
+    // `costi run --config` reports them. Recorded only after note_defaults(): the bookkeeping
+    // (a scope around every comparison, no memo inside calls made 0 times) stays off the
+    // path of every other evaluation.
     const std::vector<std::pair<std::uint32_t, Value>>& defaulted() const { return defaulted_; }
+    void note_defaults() { note_defaults_ = true; }
 
     // Binds a runtime variable for the evaluations that follow (the caller checks its
     // domain). Memoised results stay valid: each is keyed by the values its subtree reads.
@@ -118,6 +121,7 @@ private:
     std::size_t nodes_ = 0;
     std::unordered_map<MemoKey, std::vector<Number>, MemoHash> memo_;
     std::vector<std::pair<std::uint32_t, Value>> defaulted_;  // see defaulted()
+    bool note_defaults_ = false;  // see note_defaults()
     int zero_depth_ = 0;       // > 0 inside a call made 0 times: its defaults are not noted
     bool in_require_ = false;  // evaluating a require: its fallbacks are sentinels, not noted
     void note_default(const CExpr& e, const Value& used);

@@ -71,8 +71,11 @@ std::optional<std::int64_t> Rational::to_int64() const {
 double Rational::to_double() const {
     mpq_t q;
     mpq_init(q);
-    double d = mpq_set_str(q, text_.c_str(), 10) == 0 ? mpq_get_d(q) : 0.0;
+    // Text the library did not produce ("abc", "1/0") is a use error, not a silent 0.
+    bool ok = mpq_set_str(q, text_.c_str(), 10) == 0 && mpz_sgn(mpq_denref(q)) != 0;
+    double d = ok ? mpq_get_d(q) : 0.0;
     mpq_clear(q);
+    if (!ok) throw Error("costi: '" + text_ + "' is not a rational number (expected digits or p/q)", "");
     return d;
 }
 

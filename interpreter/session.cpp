@@ -338,6 +338,7 @@ CostNode Session::run_in(const Model& model, Environment env, int keep_depth,
                          std::vector<std::pair<std::string, Value>>* defaulted) const {
     CallSite site = entry_of(model, env);
     Evaluator ev(*program_, std::move(env), limits_);
+    if (defaulted != nullptr) ev.note_defaults();
     try {
         CostNode root = ev.call(site, {}, keep_depth);
         if (defaulted != nullptr) {

@@ -115,6 +115,18 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
     return best ? "did you mean '" + *best + "'?" : otherwise;
 }
 
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        if (comma > start) items.push_back(text.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return items;
+}
+
 void reject_leftovers(const CLI::App& app) {
     std::vector<std::string> left;
     for (const auto& a : app.remaining()) {

@@ -64,6 +64,9 @@ const std::vector<Command>& commands();
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates,
                          const std::string& otherwise = "");
 
+// The non-empty items of a comma-separated option value ("flops,,read" gives flops, read).
+std::vector<std::string> split_list(const std::string& text);
+
 // Misuse for the arguments CLI11 left over: the first unknown option (with "did you mean"
 // over the options `app` defines) or unexpected argument. Does nothing when none is left.
 void reject_leftovers(const CLI::App& app);

@@ -39,12 +39,7 @@ std::vector<std::uint32_t> parse_free(const interp::Program& program, const std:
     std::vector<std::string> names;
     for (const auto& r : program.runtimes) names.push_back(r.name);
     std::vector<std::uint32_t> chosen;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t comma = text.find(',', start);
-        std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        start = comma == std::string::npos ? text.size() + 1 : comma + 1;
-        if (name.empty()) continue;
+    for (const std::string& name : split_list(text)) {
         auto r = program.find_runtime(name);
         if (!r) {
             throw Misuse{"option '--free': '" + name + "' is not a runtime variable",
@@ -108,13 +103,6 @@ Command formula_command() {
                     ->type_name("NAME");
                 app.add_option("--engine", st->engine, "the execution: transformers (default) or an engine such as vllm")
                     ->type_name("NAME");
-                app.add_option("--set", st->sets, "override a config value (number, true/false, or text); repeatable")
-                    ->type_name("config.KEY=VALUE")
-                    ->allow_extra_args(false)
-                    ->take_all();
-                for (CLI::Option* o : app.get_options()) {
-                    if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-                }
                 prepare(st, app, args);
                 return [st, opt, &app]() { return formula(*st, *opt, app); };
             }};

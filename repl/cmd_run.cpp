@@ -189,12 +189,7 @@ std::vector<std::uint32_t> parse_metrics(const interp::Program& program, const s
     std::vector<std::string> names;
     for (const auto& m : program.metrics) names.push_back(m.name);
     std::vector<std::uint32_t> chosen;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t comma = text.find(',', start);
-        std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        start = comma == std::string::npos ? text.size() + 1 : comma + 1;
-        if (name.empty()) continue;
+    for (const std::string& name : split_list(text)) {
         auto m = program.find_metric(name);
         if (!m) {
             throw Misuse{"option '--metrics': unknown metric '" + name + "'",
@@ -357,6 +352,14 @@ int parse_depth(const std::string& text) {
 }
 
 void prepare(const std::shared_ptr<RunState>& st, CLI::App& app, const std::vector<std::string>& args) {
+    app.add_option("--set", st->sets, "override a config value (number, true/false, or text); repeatable")
+        ->type_name("config.KEY=VALUE")
+        ->allow_extra_args(false)
+        ->take_all();  // every --set counts, one value each
+    // Options repeated: the last one counts, as with most command lines.
+    for (CLI::Option* o : app.get_options()) {
+        if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    }
     // Peek at the file the arguments name to generate a flag per runtime variable.
     std::string config_json;
     for (std::size_t i = 0; i + 1 < args.size(); ++i) {
@@ -475,14 +478,6 @@ Command run_command() {
                 app.add_option("--prompt", st->prompt, "a whole request: prompt tokens (needs --hw)")->type_name("P");
                 app.add_option("--generate", st->generate, "a whole request: decode steps after the prompt")
                     ->type_name("G");
-                app.add_option("--set", st->sets, "override a config value (number, true/false, or text); repeatable")
-                    ->type_name("config.KEY=VALUE")
-                    ->allow_extra_args(false)
-                    ->take_all();  // every --set counts, one value each
-                // Options repeated: the last one counts, as with most command lines.
-                for (CLI::Option* o : app.get_options()) {
-                    if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-                }
                 prepare(st, app, args);
                 return [st, &app]() { return run(*st, app); };
             }};

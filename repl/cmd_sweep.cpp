@@ -221,13 +221,6 @@ Command sweep_command() {
                     ->type_name("NAME");
                 app.add_option("--engine", st->engine, "the execution: transformers (default) or an engine such as vllm")
                     ->type_name("NAME");
-                app.add_option("--set", st->sets, "override a config value (number, true/false, or text); repeatable")
-                    ->type_name("config.KEY=VALUE")
-                    ->allow_extra_args(false)
-                    ->take_all();
-                for (CLI::Option* o : app.get_options()) {
-                    if (o->get_name() != "--set") o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-                }
                 prepare(st, app, args);
                 return [st, opt, &app]() { return sweep_run(*st, *opt, app); };
             }};

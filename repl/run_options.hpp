@@ -51,8 +51,9 @@ struct RunState {
     std::unique_ptr<interp::Session> failed;   // keeps the sources load_error quotes
 };
 
-// Before parsing: peeks at `args` for FILE, --config, --hw and --engine, loads the program
-// they name into st->session, and adds one flag per runtime variable it declares.
+// Before parsing, after the command's own options: adds --set, makes every option so far
+// last-wins, peeks at `args` for FILE, --config, --hw and --engine, loads the program they
+// name into st->session, and adds one flag per runtime variable it declares.
 void prepare(const std::shared_ptr<RunState>& st, CLI::App& app, const std::vector<std::string>& args);
 
 // Loads the program FILE names (or, with st.config_json set and FILE empty, the library

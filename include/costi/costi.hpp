@@ -39,7 +39,8 @@ public:
     std::string denominator() const { return is_integer() ? "1" : text_.substr(text_.find('/') + 1); }
     // The value when it is an integer that fits in 64 bits.
     std::optional<std::int64_t> to_int64() const;
-    // The nearest double: an approximation, for plotting; the exact value is str().
+    // The nearest double: an approximation, for plotting; the exact value is str(). Throws
+    // Error (empty code) when the text is not a rational (a Rational built by hand).
     double to_double() const;
 
     friend bool operator==(const Rational& a, const Rational& b) { return a.text_ == b.text_; }

@@ -23,39 +23,9 @@
 namespace costi::models_test {
 namespace {
 
+using namespace family;
+
 using interp::CostiError;
-
-std::string config(const std::string& name) { return configs_dir + "/" + name; }
-
-bool is_linear(const CostNode& n) { return kernel_is(n, "F.linear"); }
-
-// Σ over the F.linear leaves of one step: the GEMMs of the nn.Linear modules.
-std::string linear_flops(const Loaded& model, const Step& step) {
-    return leaf_sum(model.run(step), model.metric("flops"), is_linear).to_string();
-}
-
-// The code and message of the error a model stops with under this step ("no error" if none).
-std::string error_of(const Loaded& model, const Step& step = {}) {
-    try {
-        model.run(step);
-    } catch (const CostiError& e) {
-        const auto& d = e.diagnostics().front();
-        return d.code + ": " + d.message;
-    }
-    return "no error";
-}
-
-Step with_config(std::vector<std::pair<std::string, std::int64_t>> set) {
-    Step s;
-    s.config = std::move(set);
-    return s;
-}
-
-std::string write_json(const std::string& name, const std::string& text) {
-    std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << text;
-    return path;
-}
 
 // bert-base-uncased's config.json as BertModel (architectures[0] replaced).
 std::string bert_model_json() {

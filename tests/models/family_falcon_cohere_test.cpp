@@ -17,20 +17,9 @@
 #include "model_support.hpp"
 
 using namespace costi::models_test;
+using namespace costi::models_test::family;
 
 namespace {
-
-std::string config(const std::string& name) { return configs_dir + "/" + name; }
-
-// A config.json written to the test's temporary directory.
-std::string json_file(const std::string& name, const std::string& text) {
-    std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << text;
-    return path;
-}
-
-bool is_linear(const CostNode& n) { return kernel_is(n, "F.linear"); }
-bool is_sdpa(const CostNode& n) { return kernel_is(n, "F.scaled_dot_product_attention"); }
 
 // ---- the two checkpoints' shapes (config.json values) ------------------------------------------
 
@@ -91,25 +80,6 @@ TEST(FamilyCohereParams, CommandRExactAndPublished) {
 }
 
 // ---- GEMM and attention FLOPs: prefill and decode --------------------------------------------
-
-// Σ 2·M·K·N over the F.linear leaves of one step of B sequences of S new tokens after C cached.
-std::string linear_flops(const Loaded& model, std::int64_t batch, std::int64_t seq, std::int64_t cache,
-                         std::int64_t logits_to_keep = 0) {
-    Step s;
-    s.batch = batch;
-    s.seq = seq;
-    s.cache = cache;
-    s.runtime.emplace_back("logits_to_keep", logits_to_keep);
-    return leaf_sum(model.run(s), model.metric("flops"), is_linear).to_string();
-}
-
-std::string sdpa_flops(const Loaded& model, std::int64_t batch, std::int64_t seq, std::int64_t cache) {
-    Step s;
-    s.batch = batch;
-    s.seq = seq;
-    s.cache = cache;
-    return leaf_sum(model.run(s), model.metric("flops"), is_sdpa).to_string();
-}
 
 // Every token goes through every linear once (logits_to_keep 0: lm_head on every position):
 // a step of T = B·S tokens does 2·T·Σ K·N, whatever the cache. FalconLinear is a GEMM
@@ -186,20 +156,6 @@ TEST(FamilyCohereLogitScale, OneMultiplyOverTheLogits) {
 // K and V per token, bf16: 2 · layers · cached heads · head_dim · 2 B.
 //   Falcon-7B (multi-query: one K/V head): 2·32·1·64·2 = 8,192 B;
 //   Command R (64 K/V heads): 2·40·64·128·2 = 1,310,720 B.
-Number kv_cache_of(const std::string& model_name, std::int64_t cache, std::int64_t batch) {
-    costi::interp::Session s;
-    s.load_file(models_dir + "/" + model_name + ".cost");
-    s.load_file(models_dir + "/../hardware/h100-sxm.cost");
-    const auto& model = s.pick_model("");
-    costi::interp::Overrides o;
-    o.hardware = "h100-sxm";
-    o.runtime.emplace_back("batch_size", Value::of(Number(batch)));
-    o.runtime.emplace_back("seq_len", Value::of(Number(1)));
-    o.runtime.emplace_back("cache_len", Value::of(Number(cache)));
-    CostNode root = s.run_in(model, s.environment(model, o), 0);
-    auto m = *s.program().find_metric("kv_cache");
-    return costi::interp::total_of(s.program().metrics[m], root.count, root.cost[m]);
-}
 
 TEST(FamilyFalconCohereKvCache, BytesPerToken) {
     const Int falcon_token = Int(2) * f7::L * 1 * f7::d * 2;
@@ -239,7 +195,7 @@ const std::string falcon_40b_shape = R"({
 })";
 
 TEST(FamilyFalconLayouts, NewDecoderArchitecture) {
-    auto model = Loaded::from_config_json(json_file("falcon_40b_shape.json", falcon_40b_shape));
+    auto model = Loaded::from_config_json(write_json("falcon_40b_shape.json", falcon_40b_shape));
     const Int layer = Int(8192) * 9216 + Int(8192) * 8192 + Int(2) * 8192 * 32768 + 4 * 8192;
     EXPECT_EQ(str(layer), "679510016");
     EXPECT_EQ(model->total("params"), str(60 * layer + Int(65024) * 8192 + 2 * 8192));
@@ -270,7 +226,7 @@ TEST(FamilyFalconLayouts, NewDecoderArchitecture) {
 // The multi-query tiny model (falcon_plain.py's CFG): layer 64·96 + 4,096 + 2·64·256 + 128
 // = 43,136; 2 layers 86,272 + 8,192 + 128 = 94,592 (tied).
 TEST(FamilyFalconLayouts, TinyConfigsExactParams) {
-    auto rw = Loaded::from_config_json(json_file("falcon_rw_tiny.json", R"({
+    auto rw = Loaded::from_config_json(write_json("falcon_rw_tiny.json", R"({
   "architectures": ["FalconForCausalLM"], "hidden_size": 64, "num_attention_heads": 4,
   "num_hidden_layers": 2, "vocab_size": 128, "bias": true, "multi_query": false,
   "new_decoder_architecture": false, "parallel_attn": false, "tie_word_embeddings": false
@@ -278,7 +234,7 @@ TEST(FamilyFalconLayouts, TinyConfigsExactParams) {
     EXPECT_EQ(rw->total("params"),
               str(2 * (Int(64) * 192 + 192 + 64 * 64 + 64 + 64 * 256 + 256 + 256 * 64 + 64 + 2 * 128) + 2 * 8192 + 128));
     EXPECT_EQ(rw->total("params"), "116480");
-    auto mq = Loaded::from_config_json(json_file("falcon_mq_tiny.json", R"({
+    auto mq = Loaded::from_config_json(write_json("falcon_mq_tiny.json", R"({
   "architectures": ["FalconForCausalLM"], "hidden_size": 64, "num_attention_heads": 4,
   "num_hidden_layers": 2, "vocab_size": 128
 })"));
@@ -295,7 +251,7 @@ TEST(FamilyFalconLayouts, TinyConfigsExactParams) {
 // step: a decode at C = 99 reads Q 32·64·2 + K and V 2·32·100·64·2 + the mask 32·100·2 bytes
 // per layer, and copies the strided query slice first (32·64·2 B written).
 TEST(FamilyFalconLayouts, AlibiPerHeadLayout) {
-    auto model = Loaded::from_config_json(json_file("falcon_rw_alibi.json", R"({
+    auto model = Loaded::from_config_json(write_json("falcon_rw_alibi.json", R"({
   "architectures": ["FalconForCausalLM"], "hidden_size": 2048, "num_attention_heads": 32,
   "num_hidden_layers": 24, "vocab_size": 50304, "alibi": true, "bias": true, "multi_query": false,
   "new_decoder_architecture": false, "parallel_attn": false
@@ -324,12 +280,12 @@ TEST(FamilyFalconLayouts, AlibiPerHeadLayout) {
 
 // Every path the kernels take runs: prefill, decode, batched, eager and sdpa, each layout.
 TEST(FamilyFalconLayouts, EveryPathRuns) {
-    std::vector<std::string> files{config("falcon_7b.json"), json_file("falcon_40b_shape_paths.json", falcon_40b_shape),
-                                   json_file("falcon_rw_paths.json", R"({
+    std::vector<std::string> files{config("falcon_7b.json"), write_json("falcon_40b_shape_paths.json", falcon_40b_shape),
+                                   write_json("falcon_rw_paths.json", R"({
   "architectures": ["FalconForCausalLM"], "hidden_size": 64, "num_attention_heads": 4,
   "num_hidden_layers": 2, "vocab_size": 128, "bias": true, "multi_query": false, "parallel_attn": false
 })"),
-                                   json_file("falcon_alibi_paths.json", R"({
+                                   write_json("falcon_alibi_paths.json", R"({
   "architectures": ["FalconForCausalLM"], "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
   "vocab_size": 128, "alibi": true, "bias": true, "multi_query": false, "parallel_attn": false
 })")};
@@ -355,9 +311,9 @@ TEST(FamilyFalconLayouts, EveryPathRuns) {
 // 8192, 22528, 40 layers, 64 heads = 64 K/V heads, tied): a config.json with only
 // architectures costs as the checkpoints.
 TEST(FamilyFalconCohereDefaults, AbsentKeysTakeTheClassDefaults) {
-    auto falcon = Loaded::from_config_json(json_file("falcon_defaults.json", R"({"architectures": ["FalconForCausalLM"]})"));
+    auto falcon = Loaded::from_config_json(write_json("falcon_defaults.json", R"({"architectures": ["FalconForCausalLM"]})"));
     EXPECT_EQ(falcon->total("params"), str(f7::params));
-    auto cohere = Loaded::from_config_json(json_file("cohere_defaults.json", R"({"architectures": ["CohereForCausalLM"]})"));
+    auto cohere = Loaded::from_config_json(write_json("cohere_defaults.json", R"({"architectures": ["CohereForCausalLM"]})"));
     EXPECT_EQ(cohere->total("params"), str(cr::params));
 }
 
@@ -365,7 +321,7 @@ TEST(FamilyFalconCohereDefaults, AbsentKeysTakeTheClassDefaults) {
 // into hidden_size), n_head and n_layer (renamed by convert_custom_code_checkpoint.py; the first
 // FalconConfig's attribute_map). Falcon-7B spelled so costs as Falcon-7B.
 TEST(FamilyFalconDefaults, LegacyKeySpellings) {
-    auto model = Loaded::from_config_json(json_file("falcon_7b_legacy.json", R"({
+    auto model = Loaded::from_config_json(write_json("falcon_7b_legacy.json", R"({
   "architectures": ["FalconForCausalLM"], "n_embed": 4544, "n_head": 71, "n_layer": 32,
   "vocab_size": 65024, "multi_query": true, "parallel_attn": true, "bias": false
 })"));
@@ -373,7 +329,7 @@ TEST(FamilyFalconDefaults, LegacyKeySpellings) {
     // n_head_kv is num_kv_heads: with the new layout, 2 groups of the 4 heads
     //   layer 64·(2·2 + 4)·16 + 64·64 + 2·64·256 + 4·64 = 8,192 + 4,096 + 32,768 + 256 = 45,312
     //   2 layers 90,624 + 8,192 + 128 = 98,944
-    auto grouped = Loaded::from_config_json(json_file("falcon_legacy_kv.json", R"({
+    auto grouped = Loaded::from_config_json(write_json("falcon_legacy_kv.json", R"({
   "architectures": ["FalconForCausalLM"], "n_embed": 64, "n_head": 4, "n_layer": 2, "n_head_kv": 2,
   "ffn_hidden_size": 256, "vocab_size": 128, "new_decoder_architecture": true
 })"));
@@ -394,7 +350,7 @@ TEST(FamilyCohereDefaults, QkNormAndTying) {
     // cohere_plain.py's tiny model: hidden 64, 4 heads, 2 K/V heads, head_dim 16, 96, QK-norm:
     //   layer 64·64 + 2·64·32 + 64·64 + (4 + 2)·16 + 3·64·96 + 64 = 12,288 + 96 + 18,432 + 64
     //   = 30,880; 2 layers 61,760 + embed_tokens 8,192 + norm 64 = 70,016
-    auto tiny = Loaded::from_config_json(json_file("cohere_tiny.json", R"({
+    auto tiny = Loaded::from_config_json(write_json("cohere_tiny.json", R"({
   "architectures": ["CohereForCausalLM"], "hidden_size": 64, "intermediate_size": 96,
   "num_attention_heads": 4, "num_key_value_heads": 2, "num_hidden_layers": 2, "vocab_size": 128,
   "use_qk_norm": true
@@ -403,16 +359,6 @@ TEST(FamilyCohereDefaults, QkNormAndTying) {
 }
 
 // ---- config preconditions ------------------------------------------------------------------
-
-std::string error_of(const std::string& json, const Step& step = {}) {
-    try {
-        Loaded::from_config_json(json)->run(step);
-    } catch (const costi::interp::CostiError& e) {
-        const auto& d = e.diagnostics().front();
-        return d.code + ": " + d.message;
-    }
-    return "no error";
-}
 
 TEST(FamilyFalconCoherePreconditions, BadConfigsNameTheirKey) {
     auto bad = [](const char* file, std::vector<std::pair<const char*, std::int64_t>> set,
@@ -445,7 +391,7 @@ TEST(FamilyFalconCoherePreconditions, BadConfigsNameTheirKey) {
     EXPECT_EQ(bad("falcon_7b.json", {}, {{"activation", "quick_gelu"}}),
               "E0207: config.activation must be one of gelu_new, gelu, gelu_pytorch_tanh, relu, silu, swish, tanh "
               "(the ACT2FN entries costi models)");
-    EXPECT_EQ(error_of(json_file("falcon_n_embed.json", R"({"architectures": ["FalconForCausalLM"], "n_embed": 64,
+    EXPECT_EQ(error_of(write_json("falcon_n_embed.json", R"({"architectures": ["FalconForCausalLM"], "n_embed": 64,
   "n_head": 4, "n_layer": 2, "vocab_size": 128})")),
               "E0207: config.ffn_hidden_size must be given with config.n_embed: FalconConfig releases disagree on its "
               "default (4 x the hidden_size argument, or 4 x n_embed)");

@@ -10,10 +10,9 @@
 #include "model_support.hpp"
 
 using namespace costi::models_test;
+using namespace costi::models_test::family;
 
 namespace {
-
-std::string config(const std::string& name) { return configs_dir + "/" + name; }
 
 // Σ over the nodes below `node` (itself included) that `take` accepts of (product of the counts
 // on the path) × the node's one-call cost in `metric`; a taken node's subtree is not entered.
@@ -42,8 +41,6 @@ Failure run_failing(const Loaded& model, const Step& step) {
     }
     return f;
 }
-
-bool is_linear(const CostNode& n) { return kernel_is(n, "F.linear"); }
 
 // `costi run --config FILE` picks the entry kernel from architectures[0]; the model it makes has
 // the shipped model's parameters.

@@ -23,54 +23,11 @@
 namespace costi::models_test {
 namespace {
 
+using namespace family;
+
 using interp::CostiError;
 using interp::Overrides;
 using interp::Session;
-
-std::string config(const std::string& name) { return configs_dir + "/" + name; }
-
-bool is_linear(const CostNode& n) { return kernel_is(n, "F.linear"); }
-
-// Σ over the F.linear leaves of one step: the GEMMs of the nn.Linear modules.
-std::string linear_flops(const Loaded& model, const Step& step) {
-    return leaf_sum(model.run(step), model.metric("flops"), is_linear).to_string();
-}
-
-// The KV-cache bytes one step leaves (the kv_cache metric, counted under a device; bf16).
-std::string kv_cache_bytes(const std::string& model_file, const Step& step) {
-    Session s;
-    s.load_file(models_dir + "/" + model_file + ".cost");
-    s.load_file(models_dir + "/../hardware/h100-sxm.cost");
-    const interp::Model& model = s.pick_model("");
-    Overrides o = step.overrides();
-    o.hardware = "h100-sxm";
-    CostNode root = s.run_in(model, s.environment(model, o), 0);
-    auto m = *s.program().find_metric("kv_cache");
-    return interp::total_of(s.program().metrics[m], root.count, root.cost[m]).to_string();
-}
-
-// The code and message of the error a model stops with under this step ("no error" if none).
-std::string error_of(const Loaded& model, const Step& step = {}) {
-    try {
-        model.run(step);
-    } catch (const CostiError& e) {
-        const auto& d = e.diagnostics().front();
-        return d.code + ": " + d.message;
-    }
-    return "no error";
-}
-
-Step with_config(std::vector<std::pair<std::string, std::int64_t>> set) {
-    Step s;
-    s.config = std::move(set);
-    return s;
-}
-
-std::string write_json(const std::string& name, const std::string& text) {
-    std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << text;
-    return path;
-}
 
 // ============================================================================ GPT-NeoX
 //

@@ -17,32 +17,11 @@
 namespace costi::models_test {
 namespace {
 
+using namespace family;
+
 using interp::CostiError;
 using interp::Overrides;
 using interp::Session;
-
-std::string config(const std::string& name) { return configs_dir + "/" + name; }
-
-// Σ over the F.linear leaves of one run of the FLOPs metric: the GEMMs of the nn.Linear
-// modules (attention projections, MLP, lm_head).
-std::string linear_flops(const Loaded& model, const Step& step) {
-    CostNode root = model.run(step);
-    return leaf_sum(root, model.metric("flops"), [](const CostNode& n) { return kernel_is(n, "F.linear"); })
-        .to_string();
-}
-
-// The KV-cache bytes one step leaves (the kv_cache metric, counted under a device).
-std::string kv_cache_bytes(const std::string& model_file, const Step& step) {
-    Session s;
-    s.load_file(models_dir + "/" + model_file + ".cost");
-    s.load_file(models_dir + "/../hardware/h100-sxm.cost");
-    const interp::Model& model = s.pick_model("");
-    Overrides o = step.overrides();
-    o.hardware = "h100-sxm";
-    CostNode root = s.run_in(model, s.environment(model, o), 0);
-    auto m = *s.program().find_metric("kv_cache");
-    return interp::total_of(s.program().metrics[m], root.count, root.cost[m]).to_string();
-}
 
 // Under both executions (vLLM and the kernels as written) the model holds the same weights.
 void expect_params_under_both_executions(const EngineRuns& runs, const std::string& name, const Int& params) {

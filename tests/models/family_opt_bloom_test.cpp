@@ -18,27 +18,9 @@
 namespace costi::models_test {
 namespace {
 
+using namespace family;
+
 using interp::CostiError;
-
-std::string config(const std::string& name) { return configs_dir + "/" + name; }
-
-// Σ over the F.linear leaves of one run: the GEMMs of the nn.Linear modules.
-std::string linear_flops(const Loaded& model, const Step& step) {
-    CostNode root = model.run(step);
-    return leaf_sum(root, model.metric("flops"), [](const CostNode& n) { return kernel_is(n, "F.linear"); })
-        .to_string();
-}
-
-// "E0207: message" of the error a model stops with, or "no error".
-std::string error_of(const Loaded& model, const Step& step) {
-    try {
-        model.run(step);
-    } catch (const CostiError& e) {
-        const auto& d = e.diagnostics().front();
-        return d.code + ": " + d.message;
-    }
-    return "no error";
-}
 
 // One metric of the node at `labels` below the root, all its calls (count × cost).
 std::string node_total(const Loaded& model, const CostNode& root, std::initializer_list<std::string> labels,

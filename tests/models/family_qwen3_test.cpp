@@ -19,12 +19,9 @@
 #include "model_support.hpp"
 
 using namespace costi::models_test;
+using namespace costi::models_test::family;
 
 namespace {
-
-std::string config(const std::string& name) { return configs_dir + "/" + name; }
-
-bool is_linear(const CostNode& n) { return kernel_is(n, "F.linear"); }
 
 // ---- the two checkpoints' shapes (config.json values) ------------------------------------------
 
@@ -96,16 +93,6 @@ TEST(FamilyQwen3Params, Qwen3_30bA3bExactAndPublished) {
 // model once (logits_to_keep 0: lm_head on every position), so a step of T = B·S tokens does
 // 2·T·Σ K·N, whatever the cache. For the MoE model each token's rows go through k of the
 // experts, so the experts do 2·(T·k)·3·H·I in all.
-// Σ 2·M·K·N over the F.linear leaves of one step of B sequences of S new tokens after C cached.
-std::string linear_flops(const Loaded& model, std::int64_t batch, std::int64_t seq, std::int64_t cache,
-                         std::int64_t logits_to_keep = 0) {
-    Step s;
-    s.batch = batch;
-    s.seq = seq;
-    s.cache = cache;
-    s.runtime.emplace_back("logits_to_keep", logits_to_keep);
-    return leaf_sum(model.run(s), model.metric("flops"), is_linear).to_string();
-}
 
 TEST(FamilyQwen3Gemm, Qwen3_8bPrefillAndDecode) {
     auto model = Loaded::shipped("qwen3-8b");
@@ -143,20 +130,6 @@ TEST(FamilyQwen3Gemm, Qwen3_30bA3bPrefillAndDecode) {
 // After a decode step at cache_len C the cache holds C + 1 tokens (the analysis' kv_cache);
 // DynamicLayer.update re-writes all of them each step (torch.cat): per layer
 // 2·B·kv·(C + S)·d·kv_bytes bytes written and read.
-Number kv_cache_of(const std::string& model_name, std::int64_t cache, std::int64_t batch) {
-    costi::interp::Session s;
-    s.load_file(models_dir + "/" + model_name + ".cost");
-    s.load_file(models_dir + "/../hardware/h100-sxm.cost");
-    const auto& model = s.pick_model("");
-    costi::interp::Overrides o;
-    o.hardware = "h100-sxm";
-    o.runtime.emplace_back("batch_size", Value::of(Number(batch)));
-    o.runtime.emplace_back("seq_len", Value::of(Number(1)));
-    o.runtime.emplace_back("cache_len", Value::of(Number(cache)));
-    CostNode root = s.run_in(model, s.environment(model, o), 0);
-    auto m = *s.program().find_metric("kv_cache");
-    return costi::interp::total_of(s.program().metrics[m], root.count, root.cost[m]);
-}
 
 TEST(FamilyQwen3KvCache, BytesPerToken) {
     const Int q8_token = Int(2) * q8::L * q8::kv * q8::d * 2;
@@ -302,16 +275,6 @@ TEST(FamilyQwen3Defaults, AbsentKeysTakeTheClassDefaults) {
 }
 
 // ---- config preconditions ------------------------------------------------------------------
-
-std::string error_of(const std::string& json, const Step& step = {}) {
-    try {
-        Loaded::from_config_json(json)->run(step);
-    } catch (const costi::interp::CostiError& e) {
-        const auto& d = e.diagnostics().front();
-        return d.code + ": " + d.message;
-    }
-    return "no error";
-}
 
 TEST(FamilyQwen3Preconditions, BadConfigsNameTheirKey) {
     auto bad = [](const char* file, std::vector<std::pair<const char*, std::int64_t>> set) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -244,5 +245,90 @@ inline Step step(std::int64_t batch, std::int64_t seq, std::int64_t cache) {
 inline Step decode(std::int64_t cache, std::int64_t batch = 1) { return step(batch, 1, cache); }
 inline Step prefill(std::int64_t seq, std::int64_t batch = 1) { return step(batch, seq, 0); }
 }  // namespace steps
+
+// What the family tests (family_*_test.cpp) share: a config.json of tests/models/configs, the
+// GEMM FLOPs of a step, the error a model stops with, the KV cache a step leaves. A namespace
+// of their own, brought in with `using namespace family;`.
+namespace family {
+
+inline std::string config(const std::string& name) { return configs_dir + "/" + name; }
+
+// A config.json written to the test's temporary directory; returns its path.
+inline std::string write_json(const std::string& name, const std::string& text) {
+    std::string path = ::testing::TempDir() + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+inline bool is_linear(const CostNode& n) { return kernel_is(n, "F.linear"); }
+inline bool is_sdpa(const CostNode& n) { return kernel_is(n, "F.scaled_dot_product_attention"); }
+
+// Σ 2·M·K·N over the F.linear leaves of one step: the GEMMs of the nn.Linear modules.
+inline std::string linear_flops(const Loaded& model, const Step& step) {
+    return leaf_sum(model.run(step), model.metric("flops"), is_linear).to_string();
+}
+
+// The same for B sequences of S new tokens after C cached, lm_head on `logits_to_keep`
+// positions per sequence (0: all).
+inline std::string linear_flops(const Loaded& model, std::int64_t batch, std::int64_t seq, std::int64_t cache,
+                                std::int64_t logits_to_keep = 0) {
+    Step s = steps::step(batch, seq, cache);
+    s.runtime.emplace_back("logits_to_keep", logits_to_keep);
+    return linear_flops(model, s);
+}
+
+inline std::string sdpa_flops(const Loaded& model, std::int64_t batch, std::int64_t seq, std::int64_t cache) {
+    return leaf_sum(model.run(steps::step(batch, seq, cache)), model.metric("flops"), is_sdpa).to_string();
+}
+
+// "E0207: message" of the error a model (or a config.json's model) stops with under this
+// step, or "no error".
+inline std::string error_of(const Loaded& model, const Step& step = {}) {
+    try {
+        model.run(step);
+    } catch (const interp::CostiError& e) {
+        const auto& d = e.diagnostics().front();
+        return d.code + ": " + d.message;
+    }
+    return "no error";
+}
+inline std::string error_of(const std::string& json, const Step& step = {}) {
+    try {
+        Loaded::from_config_json(json)->run(step);
+    } catch (const interp::CostiError& e) {
+        const auto& d = e.diagnostics().front();
+        return d.code + ": " + d.message;
+    }
+    return "no error";
+}
+
+inline Step with_config(std::vector<std::pair<std::string, std::int64_t>> set) {
+    Step s;
+    s.config = std::move(set);
+    return s;
+}
+
+// The KV-cache bytes one step of a shipped model leaves (the kv_cache metric, counted under
+// a device, h100-sxm).
+inline Number kv_cache_of(const std::string& model_file, const Step& step) {
+    interp::Session s;
+    s.load_file(models_dir + "/" + model_file + ".cost");
+    s.load_file(models_dir + "/../hardware/h100-sxm.cost");
+    const interp::Model& model = s.pick_model("");
+    interp::Overrides o = step.overrides();
+    o.hardware = "h100-sxm";
+    CostNode root = s.run_in(model, s.environment(model, o), 0);
+    auto m = *s.program().find_metric("kv_cache");
+    return interp::total_of(s.program().metrics[m], root.count, root.cost[m]);
+}
+inline std::string kv_cache_bytes(const std::string& model_file, const Step& step) {
+    return kv_cache_of(model_file, step).to_string();
+}
+// Decoding one token at `cache` with `batch` sequences.
+inline Number kv_cache_of(const std::string& model_file, std::int64_t cache, std::int64_t batch) {
+    return kv_cache_of(model_file, steps::step(batch, 1, cache));
+}
+
+}  // namespace family
 
 }  // namespace costi::models_test
