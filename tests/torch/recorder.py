@@ -31,7 +31,7 @@ ELEMENTWISE = {
     "exp", "cos", "sin", "tanh", "sigmoid", "silu", "gelu", "relu", "where", "masked_fill",
     "masked_fill_", "bitwise_not", "sqrt", "reciprocal", "log", "erf", "minimum", "maximum",
     "clamp", "abs", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "bitwise_and",
-    "bitwise_or", "sign",
+    "bitwise_or", "sign", "softplus",
 }
 
 # Zero FLOPs: data movement and creation.
@@ -45,6 +45,9 @@ COPIES = {
 # torch.stack is a cat along a new dim; repeat_interleave (its Tensor overload) writes the int64
 # index an index_select then gathers with: plain copies, read for what their inputs hold.
 COPIES |= {"stack", "repeat_interleave"}
+
+# Tensor.roll is a copy of its input into a new tensor (MambaCache.update_conv_state).
+COPIES |= {"roll"}
 
 
 # Copies that create a tensor: nothing read, whatever tensor gives them their shape.
@@ -155,6 +158,33 @@ class CostRecorder(TorchDispatchMode):
             src, dim, idx = args[0], args[1], args[2]
             addressed = outs[0].numel()
             return 0, idx.numel() * idx.element_size() + addressed * src.element_size(), write
+        if name == "zero_":
+            # a fill: writes the tensor, reads nothing (costi's torch.zeros)
+            return 0, 0, write
+        if name == "constant_pad_nd":
+            # F.pad(x, pad) with a constant: reads the input elements the output keeps (a
+            # negative pad crops), writes the whole output (zeros included)
+            x, pad = args[0], list(args[1])
+            kept = 1
+            for d, size in enumerate(x.shape):
+                j = len(x.shape) - 1 - d          # pad pairs run from the last dim backwards
+                lo, hi = (pad[2 * j], pad[2 * j + 1]) if 2 * j + 1 < len(pad) else (0, 0)
+                kept *= size + min(lo, 0) + min(hi, 0)
+            return 0, kept * x.element_size(), write
+        if name == "index_put_":
+            # x[..., idx] = values (no accumulate): reads the values and the indices, writes
+            # only the addressed elements
+            target, idx, values = args[0], [t for t in args[1] if t is not None], args[2]
+            written = aten.index.Tensor(target, list(args[1])).numel()
+            return 0, nbytes_held(values) + sum(nbytes_held(t) for t in idx), written * target.element_size()
+        if name == "convolution":
+            # torch/utils/flop_counter.py conv_flop_count: 2 * batch * c_out * prod(out spatial)
+            # * c_in/groups * prod(kernel); the bias add not counted
+            w = args[1]
+            k = 1
+            for size in w.shape[2:]:
+                k *= size
+            return 2 * outs[0].numel() * w.shape[1] * k, read, write
         if name == "copy_":
             dst, src = args[0], args[1]
             return 0, nbytes_held(src), dst.numel() * dst.element_size()
