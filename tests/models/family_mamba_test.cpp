@@ -133,7 +133,7 @@ TEST(FamilyMambaGemm, EachProjection) {
 
 // ---- recurrent state: the kv_cache metric -----------------------------------------------------
 
-// Per layer a conv state [B, I, K] and an ssm state [B, I, n] (MambaCache L102-117), at the
+// Per layer a conv state [B, I, K] and an ssm state [B, I, n] (MambaCache L101-115), at the
 // activations' width (bf16: 2 bytes). mamba-130m: 24·1536·(4 + 16)·2 = 1,474,560 bytes per
 // sequence; mamba-2.8b: 64·5120·20·2 = 13,107,200. The same after a prefill of any length and
 // at any cache_len: the state does not grow.

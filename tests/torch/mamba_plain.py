@@ -21,7 +21,7 @@ class MambaCache:  # L48-148
         I, K, N = cfg["intermediate_size"], cfg["conv_kernel"], cfg["state_size"]
         self.conv_kernel_size = K
         self.conv_states, self.ssm_states = [], []
-        for _ in range(cfg["num_hidden_layers"]):  # L102-120
+        for _ in range(cfg["num_hidden_layers"]):  # L101-120
             self.conv_states.append(torch.zeros(max_batch_size, I, K, dtype=dtype))
             self.ssm_states.append(torch.zeros(max_batch_size, I, N, dtype=dtype))
 
@@ -124,7 +124,7 @@ class MambaBlock(nn.Module):  # L484-509
         return residual + hidden_states
 
 
-class MambaModel(nn.Module):  # __init__ L623-633, forward L648-731
+class MambaModel(nn.Module):  # __init__ L623-633, forward L648-725
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
@@ -144,7 +144,7 @@ class MambaModel(nn.Module):  # __init__ L623-633, forward L648-731
         return hidden_states, cache_params
 
 
-class MambaForCausalLM(nn.Module):  # __init__ L737-742, forward L819-880
+class MambaForCausalLM(nn.Module):  # __init__ L737-742, forward L819-882
     def __init__(self, cfg):
         super().__init__()
         self.backbone = MambaModel(cfg)
@@ -216,7 +216,7 @@ def costi_path(path):
 def prepare(model, batch, seq_len, cache_len, dtype):
     """cache_len > 0: a prompt of cache_len tokens through the model (not recorded) fills the
     MambaCache; the recorded step is then one token with cache_position of one entry, as
-    generate() passes (_update_model_kwargs_for_generation, L750-767). cache_len 0: the model
+    generate() passes (_update_model_kwargs_for_generation, L750-768). cache_len 0: the model
     creates the cache itself (L684-687)."""
     cache, position = None, None
     if cache_len:
