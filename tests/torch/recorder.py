@@ -188,6 +188,17 @@ class CostRecorder(TorchDispatchMode):
             target, idx = args[0], args[2]
             src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else None
             return 0, nbytes_held(idx) + (nbytes_held(src) if src is not None else 0), idx.numel() * target.element_size()
+        if name == "scatter":
+            # torch.scatter(x, dim, idx, src or value), out of place, no reduce: ATen's
+            # scatter_impl (aten/src/ATen/native/TensorAdvancedIndexing.cpp @ pytorch/pytorch
+            # 7bc3a81d) copies x into the new output (out.copy_(self): x's held elements read,
+            # all written), then fills as scatter_ does: reads src (nothing for a scalar) and
+            # the indices, writes one element per index entry. costi: torch.clone + torch.scatter_.
+            target, idx = args[0], args[2]
+            src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else None
+            es = target.element_size()
+            return (0, nbytes_held(target) + nbytes_held(idx) + (nbytes_held(src) if src is not None else 0),
+                    outs[0].numel() * outs[0].element_size() + idx.numel() * es)
         if name == "gather":
             src, idx = args[0], args[2]
             return 0, nbytes_held(idx) + idx.numel() * src.element_size(), write
