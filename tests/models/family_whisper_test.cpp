@@ -182,7 +182,7 @@ TEST(FamilyWhisper, KvCacheHoldsSelfAndCross) {
 }
 
 // encoder_len is the encoder's positions after conv2's stride (the mel input has twice as
-// many frames); this release accepts only max_source_positions of them (L1169-1173), and 0,
+// many frames); this release accepts only max_source_positions of them (L1164-1168), and 0,
 // the prelude's default a --config run keeps, stands for them.
 TEST(FamilyWhisper, EncoderLenIsMaxSourcePositions) {
     auto shipped = Loaded::shipped("whisper-small");

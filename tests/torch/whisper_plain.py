@@ -42,7 +42,7 @@ class WhisperAttention(nn.Module):  # L241-398, eager
         bsz, tgt_len, _ = hidden_states.size()
         query_states = self.q_proj(hidden_states) * self.scaling  # L298
         if is_cross_attention and past_key_value is not None and past_key_value[0].shape[2] == key_value_states.shape[1]:
-            key_states = past_key_value[0]  # L308-310
+            key_states = past_key_value[0]  # L303-310
             value_states = past_key_value[1]
         elif is_cross_attention:  # L311-314
             key_states = self._shape(self.k_proj(key_value_states), -1, bsz)
@@ -67,10 +67,10 @@ class WhisperAttention(nn.Module):  # L241-398, eager
             attn_weights = attn_weights.view(bsz, self.num_heads, tgt_len, src_len) + attention_mask
             attn_weights = attn_weights.view(bsz * self.num_heads, tgt_len, src_len)
         attn_weights = F.softmax(attn_weights, dim=-1)  # L358
-        attn_output = torch.bmm(attn_weights, value_states)  # L382 (L380 dropout: identity)
+        attn_output = torch.bmm(attn_weights, value_states)  # L381 (L379 dropout: identity)
         attn_output = attn_output.view(bsz, self.num_heads, tgt_len, self.head_dim)
         attn_output = attn_output.transpose(1, 2)
-        attn_output = attn_output.reshape(bsz, tgt_len, self.embed_dim)  # L395
+        attn_output = attn_output.reshape(bsz, tgt_len, self.embed_dim)  # L394
         attn_output = self.out_proj(attn_output)
         return attn_output, past_key_value
 
@@ -148,7 +148,7 @@ class WhisperEncoder(nn.Module):  # L1085-1235
         self.layer_norm = nn.LayerNorm(d)
 
     def forward(self, input_features):
-        assert input_features.shape[-1] == self.max_source_positions * 2  # L1169-1173
+        assert input_features.shape[-1] == self.max_source_positions * 2  # L1164-1168
         inputs_embeds = F.gelu(self.conv1(input_features))  # L1175
         inputs_embeds = F.gelu(self.conv2(inputs_embeds))  # L1176
         inputs_embeds = inputs_embeds.permute(0, 2, 1)
@@ -191,7 +191,7 @@ class WhisperModel(nn.Module):  # L1492-1659
         self.decoder = WhisperDecoder(cfg)
 
     def forward(self, input_features, decoder_input_ids, encoder_outputs, past_key_values, attention_mask):
-        if encoder_outputs is None:  # L1622-1631
+        if encoder_outputs is None:  # L1609-1618
             encoder_outputs = self.encoder(input_features)
         hidden_states, cache = self.decoder(decoder_input_ids, attention_mask, encoder_outputs, past_key_values)
         return hidden_states, cache, encoder_outputs
