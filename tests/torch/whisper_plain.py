@@ -249,7 +249,8 @@ CFG = {
 
 
 def causal_mask(batch, q_len, past, dtype):
-    """The mask _prepare_4d_causal_attention_mask gives eager attention with no 2-D mask
+    """The mask _prepare_4d_causal_attention_mask gives eager attention with no 2-D mask (to_causal_4d,
+    _make_causal_mask: modeling_attn_mask_utils.py @ c276655525da90e4bd84ad58c47260f643928974)
     (built outside the recorded forward, docs/conventions.md "Masks"): None for one query,
     else the [q_len, past + q_len] causal mask expanded to [B, 1, q_len, past + q_len]."""
     if q_len == 1:
