@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 #include "interpreter/evaluator.hpp"
 #include "model_support.hpp"
@@ -165,6 +166,25 @@ TEST(FamilyWhisper, DecodeStepAttentionReadsSelfAndCrossCaches) {
     for (auto [b, c] : {std::pair<Int, Int>{1, 10}, {3, 99}}) {
         const Int self = 2 * b * 12 * (c + 1) * 128, cross = 2 * b * 12 * 1500 * 128;
         EXPECT_EQ(sdpa_flops(*model, std::int64_t(b), 1, std::int64_t(c)), str(12 * (self + cross)));
+    }
+}
+
+// The decoder's self-attention on the eager path (a decoder layer's core, d = 64, h = 12):
+// q@kᵀ and p@v 4·B·h·S·kv·d, softmax 3 per score (in the activation dtype), and the float
+// causal mask's add 1 per score only for more than one query (to_causal_4d makes no mask for
+// one): S = 4 after C = 0 (kv 4): 4·12·4·4·64 + 4·12·4·4 = 49,152 + 768 = 49,920;
+// S = 1 after C = 9 (kv 10): 4·12·1·10·64 + 3·12·1·10 = 30,720 + 360 = 31,080.
+TEST(FamilyWhisper, EagerDecoderMaskOnlyForSeveralQueries) {
+    EXPECT_EQ(str(4 * 12 * 4 * 4 * 64 + 4 * 12 * 4 * 4), "49920");
+    EXPECT_EQ(str(4 * 12 * 1 * 10 * 64 + 3 * 12 * 1 * 10), "31080");
+    auto model = Loaded::shipped("whisper-small");
+    for (auto [s, c, want] : {std::tuple<std::int64_t, std::int64_t, std::string>{4, 0, "49920"}, {1, 9, "31080"}}) {
+        Step step = steps::step(1, s, c);
+        step.eager = true;
+        CostNode root = model->run(step);
+        Found core = find_path(root, {"model", "decoder", "layers", "self_attn", "attention"});
+        ASSERT_NE(core.node, nullptr);
+        EXPECT_EQ(core.node->cost.at(model->metric("flops")).to_string(), want) << s << " " << c;
     }
 }
 
