@@ -147,6 +147,14 @@ class CostRecorder(TorchDispatchMode):
             return bmm_flops(args[0], args[1]), read, write
         if name == "baddbmm":
             return bmm_flops(args[1], args[2]), read, write
+        if name == "convolution":
+            # torch/utils/flop_counter.py's conv_flop_count: 2 * batch * prod(w_shape) *
+            # prod(out spatial), w_shape = [C_out, C_in / groups, *kernel]; the bias not counted
+            x, w, out = args[0], args[1], outs[0]
+            spatial = 1
+            for s in out.shape[2:]:
+                spatial *= s
+            return 2 * x.shape[0] * w.numel() * spatial, read, write
         if name == "embedding":
             weight, idx = args[0], args[1]
             rows = idx.numel()
