@@ -134,7 +134,7 @@ class T5Attention(nn.Module):  # L351-576
         return values.permute([2, 0, 1]).unsqueeze(0)
 
     def forward(self, hidden_states, mask, key_value_states=None, position_bias=None, past_key_value=None,
-                cache_position=None):  # L471-576, eval, no head mask, no output_attentions
+                query_length=None, cache_position=None):  # L471-576, eval, no head mask, no output_attentions
         batch_size, seq_length = hidden_states.shape[:2]
         is_cross_attention = key_value_states is not None
         query_states = self.q(hidden_states)
@@ -161,10 +161,11 @@ class T5Attention(nn.Module):  # L351-576
         scores = torch.matmul(query_states, key_states.transpose(3, 2))
         if position_bias is None:
             key_length = key_states.shape[-2]
+            real_seq_length = query_length if query_length is not None else cache_position[-1] + 1
             if not self.has_relative_attention_bias:
                 position_bias = torch.zeros((1, self.n_heads, seq_length, key_length), dtype=scores.dtype)
             else:
-                position_bias = self.compute_bias(None, key_length, cache_position)
+                position_bias = self.compute_bias(real_seq_length, key_length, cache_position)
                 position_bias = position_bias[:, :, -seq_length:, :]
             if mask is not None:
                 causal_mask_ = mask[:, :, :, : key_states.shape[-2]]
@@ -197,11 +198,11 @@ class T5LayerCrossAttention(nn.Module):  # L615-650
         self.EncDecAttention = T5Attention(cfg, True, False, layer_idx)
         self.layer_norm = T5LayerNorm(cfg["d_model"])
 
-    def forward(self, hidden_states, key_value_states, attention_mask, position_bias, past_key_value):
+    def forward(self, hidden_states, key_value_states, attention_mask, position_bias, past_key_value, query_length):
         normed_hidden_states = self.layer_norm(hidden_states)
         attention_output = self.EncDecAttention(normed_hidden_states, attention_mask,
                                                 key_value_states=key_value_states, position_bias=position_bias,
-                                                past_key_value=past_key_value)
+                                                past_key_value=past_key_value, query_length=query_length)
         return hidden_states + attention_output[0], attention_output[1]
 
 
@@ -222,7 +223,7 @@ class T5Block(nn.Module):  # L653-750 (the float16 clamps do not run: float32 an
         if self.is_decoder and encoder_hidden_states is not None:
             hidden_states, encoder_decoder_position_bias = self.layer[1](
                 hidden_states, encoder_hidden_states, encoder_attention_mask, encoder_decoder_position_bias,
-                past_key_value)
+                past_key_value, cache_position[-1] + 1)  # L713 query_length
         hidden_states = self.layer[-1](hidden_states)
         return hidden_states, position_bias, encoder_decoder_position_bias
 
