@@ -250,7 +250,7 @@ class T5Stack(nn.Module):  # L888-1203
         return self.final_layer_norm(hidden_states)
 
 
-class T5ForConditionalGeneration(nn.Module):  # L1709-1956
+class T5ForConditionalGeneration(nn.Module):  # L1709-1957
     def __init__(self, cfg):
         super().__init__()
         self.model_dim = cfg["d_model"]
