@@ -169,14 +169,16 @@ TEST(FamilyVit, TheImageFixesTheSequence) {
     // patches, 577 positions, and a position table of 577 rows.
     Step big = with_config({{"image_size", 384}});
     EXPECT_EQ(model->total("params", big), str(vb::classification + (577 - vb::S) * vb::H));
-    Found layer = find_path(model->run(big), {"vit", "encoder", "layer"});
+    CostNode big_root = model->run(big);
+    Found layer = find_path(big_root, {"vit", "encoder", "layer"});
     ASSERT_NE(layer.node, nullptr);
     EXPECT_EQ(leaf_sum_per_call(*layer.node, model->metric("flops"), is_linear).to_string(), str(2 * 577 * vb::layer_kn));
     // An image size the patch size does not divide is accepted, as transformers accepts it:
     // 230 // 16 = 14 patches a side, as at 224; the convolution reads the whole image.
     Step odd = with_config({{"image_size", 230}});
     EXPECT_EQ(model->total("params", odd), str(vb::classification));
-    Found conv = find_path(model->run(odd), {"vit", "embeddings", "patch_embeddings", "projection"});
+    CostNode odd_root = model->run(odd);
+    Found conv = find_path(odd_root, {"vit", "embeddings", "patch_embeddings", "projection"});
     ASSERT_NE(conv.node, nullptr);
     EXPECT_EQ(conv.node->cost.at(model->metric("read")).to_string(), str(3 * 230 * 230 * 2 + vb::patch_embedding * 2));
 }
