@@ -149,33 +149,48 @@ class ViTEncoder(nn.Module):  # L410-458
         return hidden_states
 
 
-class ViTModel(nn.Module):  # L542-634, add_pooling_layer=False (ViTForImageClassification's)
+class ViTPooler(nn.Module):  # L637-649
     def __init__(self, cfg):
+        super().__init__()
+        self.dense = nn.Linear(cfg["hidden_size"], cfg["hidden_size"])
+        self.activation = nn.Tanh()
+
+    def forward(self, hidden_states):
+        first_token_tensor = hidden_states[:, 0]
+        return self.activation(self.dense(first_token_tensor))
+
+
+class ViTModel(nn.Module):  # L542-634
+    def __init__(self, cfg, add_pooling_layer=True):
         super().__init__()
         self.embeddings = ViTEmbeddings(cfg)
         self.encoder = ViTEncoder(cfg)
         self.layernorm = nn.LayerNorm(cfg["hidden_size"], eps=cfg["layer_norm_eps"])
+        self.pooler = ViTPooler(cfg) if add_pooling_layer else None
 
     def forward(self, pixel_values):
         embedding_output = self.embeddings(pixel_values)
         sequence_output = self.encoder(embedding_output)
-        return self.layernorm(sequence_output)
+        sequence_output = self.layernorm(sequence_output)
+        pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
+        return sequence_output, pooled_output
 
 
 class ViTForImageClassification(nn.Module):  # L793-878
     def __init__(self, cfg):
         super().__init__()
-        self.vit = ViTModel(cfg)
+        self.vit = ViTModel(cfg, add_pooling_layer=False)  # L798
         self.classifier = nn.Linear(cfg["hidden_size"], cfg["num_labels"])
 
     def forward(self, pixel_values):
-        sequence_output = self.vit(pixel_values)
+        sequence_output = self.vit(pixel_values)[0]
         return self.classifier(sequence_output[:, 0, :])  # L842
 
 
 def build(cfg, dtype, seed=0):
     torch.manual_seed(seed)
-    model = ViTForImageClassification(cfg).eval()
+    classes = {"ViTForImageClassification": ViTForImageClassification, "ViTModel": ViTModel}
+    model = classes[cfg["architectures"][0]](cfg).eval()
     for p in model.parameters():
         p.data = (torch.randn_like(p) * 0.02).to(dtype)
     return model
@@ -220,17 +235,24 @@ STEPS = ((1, 1, 0), (2, 7, 0), (3, 1, 0))
 _LN_STATS = "bfloat16 LayerNorm mean/rstd: CPU writes them in bfloat16, CUDA (costi) in float32"
 
 
-def _ln_stats(norms_per_layer, final):
+def _ln_stats(cfg, norms_per_layer, final):
     def delta(batch, seq_len, cache_len):
-        norms = norms_per_layer * CFG["num_hidden_layers"] + final
+        norms = norms_per_layer * cfg["num_hidden_layers"] + final
         return (0, 0, norms * 4 * batch * S)
     return (_LN_STATS, delta)
 
 
-KNOWN = {("bfloat16", path): _ln_stats(per_layer, final) for path, per_layer, final in (
-    ("vit.encoder.layer.layernorm_before", 1, 0), ("vit.encoder.layer.layernorm_after", 1, 0),
-    ("vit.layernorm", 0, 1), ("vit.encoder.layer", 2, 0), ("vit.encoder", 2, 0), ("vit", 2, 1),
-    ("", 2, 1))}
+def known(cfg, prefix):
+    """The LayerNorm statistics' difference of every module that holds a norm; prefix is the
+    ViTModel's path ("vit." inside ViTForImageClassification, "" for ViTModel itself)."""
+    paths = [(prefix + "encoder.layer.layernorm_before", 1, 0), (prefix + "encoder.layer.layernorm_after", 1, 0),
+             (prefix + "layernorm", 0, 1), (prefix + "encoder.layer", 2, 0), (prefix + "encoder", 2, 0), ("", 2, 1)]
+    if prefix:
+        paths.append((prefix[:-1], 2, 1))
+    return {("bfloat16", path): _ln_stats(cfg, per_layer, final) for path, per_layer, final in paths}
+
+
+KNOWN = known(CFG, "vit.")
 
 
 def prepare(model, batch, seq_len, cache_len, dtype):
