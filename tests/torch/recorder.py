@@ -6,7 +6,8 @@ fewer elements than its shape: the product of the sizes whose stride is not 0), 
 writes its output once; GEMMs count 2·M·K·N (torch/utils/flop_counter.py's mm/addmm/bmm/
 baddbmm formulas); element-wise ops one FLOP per output element, softmax three, a mean
 one per input element plus one per output; copies, casts and gathers none; an index op
-reads its indices and only the rows it addresses.
+reads its indices and only the rows it addresses; a convolution FlopCounterMode's
+2·batch·C_out·(C_in/groups)·prod(kernel)·prod(output spatial).
 
 Every record is attributed to the module path that was running (forward pre/post hooks),
 so a model's cost can be compared with costi's tree node by node.
@@ -147,14 +148,16 @@ class CostRecorder(TorchDispatchMode):
             return bmm_flops(args[0], args[1]), read, write
         if name == "baddbmm":
             return bmm_flops(args[1], args[2]), read, write
-        if name == "convolution":
-            # torch/utils/flop_counter.py's conv_flop_count: 2 * batch * prod(w_shape) *
-            # prod(out spatial), w_shape = [C_out, C_in / groups, *kernel]; the bias not counted
-            x, w, out = args[0], args[1], outs[0]
-            spatial = 1
-            for s in out.shape[2:]:
-                spatial *= s
-            return 2 * x.shape[0] * w.numel() * spatial, read, write
+        if name == "convolution" and not args[6]:
+            # aten.convolution(input, weight, bias, stride, padding, dilation, transposed,
+            # output_padding, groups): torch/utils/flop_counter.py's conv_flop_count, 2 · batch ·
+            # C_out · prod(output spatial) · (C_in / groups) · prod(kernel spatial), the bias not
+            # counted; every operand read for what it holds (input, weight, bias)
+            w = args[1]
+            per_output = 1
+            for s in w.shape[1:]:
+                per_output *= s
+            return 2 * outs[0].numel() * per_output, read, write
         if name == "embedding":
             weight, idx = args[0], args[1]
             rows = idx.numel()

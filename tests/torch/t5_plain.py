@@ -359,4 +359,4 @@ def prepare(model, batch, seq_len, cache_len, dtype):
 
 # The usual four steps, and first steps (the encoder runs) with batches above 1, where
 # matmul copies the encoder's strided K and V.
-CASES = ((1, 5, 0), (1, 1, 5), (2, 3, 4), (3, 1, 6), (2, 3, 0), (3, 1, 0))
+STEPS = ((1, 5, 0), (1, 1, 5), (2, 3, 4), (3, 1, 6), (2, 3, 0), (3, 1, 0))
