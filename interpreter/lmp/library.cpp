@@ -92,6 +92,11 @@ const LibraryKernel* Library::kernel(const std::string& name) const {
     return it != kernels_.end() && it->name == name ? &*it : nullptr;
 }
 
+bool Library::defines(const std::string& name) const {
+    if (kernel(name) != nullptr) return true;
+    return std::any_of(aliases_.begin(), aliases_.end(), [&](const auto& a) { return a.first == name; });
+}
+
 std::optional<LibraryMatch> Library::find(const std::string& name) const {
     if (const LibraryKernel* k = kernel(name)) return LibraryMatch{k, ""};
     for (const auto& [alias, target] : aliases_)

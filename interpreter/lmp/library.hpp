@@ -40,6 +40,7 @@ public:
 
     std::optional<LibraryMatch> find(const std::string& name) const;
     const LibraryKernel* kernel(const std::string& name) const;  // exact kernel name, no alias
+    bool defines(const std::string& name) const;                 // a kernel or an alias of exactly this name
     // The library names (kernels and aliases) nearest to `name`, nearest first.
     std::vector<std::string> nearest(const std::string& name, std::size_t count = 3) const;
     const std::string& load_error() const { return error_; }

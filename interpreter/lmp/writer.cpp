@@ -807,6 +807,22 @@ WriteResult Writer::run() {
             }
         }
     }
+    // A written file that calls costi's library imports it, and one program cannot hold an
+    // imported definition and a library kernel or alias of the same name: when the library is
+    // used, such a definition is written as `lmp.NAME`.
+    if (!library_index_.empty()) {
+        for (std::size_t i = 0; i < n; ++i) {
+            Callable& c = callables_[i];
+            if (defs[i].kind == DefKind::model || !Library::get().defines(c.kernel)) continue;
+            std::string renamed = "lmp." + c.kernel;
+            if (!taken.emplace(renamed, i).second)
+                throw ImportError(defs[i].file, "$", 0, "'" + defs[i].name + "' would become kernel " + renamed + ", which another definition is");
+            warnings_.insert(defs[i].file + ": $: '" + defs[i].name + "' is written as kernel " + renamed +
+                             ": costi's library, which this import calls, defines " + c.kernel + " too");
+            c.kernel = renamed;
+            c.file = renamed + ".cost";
+        }
+    }
     // Callees before callers (Kahn's algorithm); what is left holds a cycle.
     std::vector<std::size_t> pending(n, 0);
     std::vector<std::vector<std::size_t>> callers(n);
