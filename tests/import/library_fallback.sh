@@ -86,4 +86,28 @@ for point in "--seq_len 16" "--seq_len 1 --cache_len 31 --batch_size 3"; do
   if [ "$a" = "$b" ]; then echo "ok   tiny_llama ($point): $a"; else fail "tiny_llama ($point): imported $a, library LlamaForCausalLM $b"; fi
 done
 
+# ---- clash: an input defines F.linear, which costi's library defines too ----
+# The import calls the library (LlamaRMSNorm), so the input's F.linear is written as
+# lmp.F.linear: one program holds both.
+if ! "$costi" import "$fixtures/clash" -o "$work/clash" > "$work/clash.out" 2> "$work/clash.err"; then
+  fail "clash: import failed"; cat "$work/clash.err"
+fi
+expect_warnings clash "$work/clash.err" \
+  "'F.linear' is written as kernel lmp.F.linear: costi's library, which this import calls, defines F.linear too" \
+  "'LlamaRMSNorm' is defined by no input file: resolved to costi's library kernel \$transformers.models.llama.modeling_llama.LlamaRMSNorm (kernels/llama.cost, by its short name)"
+cat > "$work/clash-driver.cost" <<EOF
+import "$work/clash/fixture.clash.cost"
+model clash = \$fixture.clash(M = 4, K = 8, N = 16) {}
+model norm = \$transformers.models.llama.modeling_llama.LlamaRMSNorm(M = 4, N = 16) {}
+EOF
+# By hand, the input's F.linear at M 4, K 8, N 16, bytes 2: flops 2*4*8*16 = 1024,
+# read (4*8 + 8*16)*2 = 320, write 4*16*2 = 128, no params; the library's RMSNorm weight: N = 16 params.
+read -r cp cf cr cw <<<"$(totals "$work/clash-driver.cost" --model clash)"
+read -r np nf nr nw <<<"$(totals "$work/clash-driver.cost" --model norm)"
+if [ "$cp" = 16 ] && [ $((cf - nf)) = 1024 ] && [ $((cr - nr)) = 320 ] && [ $((cw - nw)) = 128 ] && [ "$np" = 16 ]; then
+  echo "ok   clash: $cp $cf $cr $cw"
+else
+  fail "clash: $cp $cf $cr $cw (the RMSNorm alone: $np $nf $nr $nw)"
+fi
+
 [ "$failures" = 0 ]
