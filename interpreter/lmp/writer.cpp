@@ -336,8 +336,10 @@ public:
             if (d.kind != DefKind::model) names.push_back(d.name);
         auto best = interp::closest(name, names);
         const Library& lib = Library::get();
-        std::string nearest = lib.load_error().empty() ? "the nearest names in costi's library: " + join(lib.nearest(name))
-                                                       : "costi's library could not be loaded: " + lib.load_error();
+        std::vector<std::string> near = lib.nearest(name);
+        std::string nearest = !lib.load_error().empty() ? "costi's library could not be loaded: " + lib.load_error()
+                              : near.empty()            ? "costi's library was not found"
+                                                        : "the nearest names in costi's library: " + join(near);
         throw ImportError(file, path, col,
                           "'" + name + "' is defined by no input file nor costi's library" +
                               (m != in_.name_map.end() ? " (the name map maps it to '" + m->second + "', which none defines either)" : ""),
