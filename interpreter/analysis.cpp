@@ -369,9 +369,18 @@ Request request_on_stage(const Session& session, const Model& model, const Envir
     r.prompt = prompt;
     r.generate = generate;
     r.batch = env.runtime[ids.batch_size].num;
+    // An encoder-decoder (a model whose kernels read encoder_len, T5): the prompt is the
+    // encoder's input and the decoder starts from one token (generate()'s
+    // decoder_start_token_id), so the first step is encoder_len = prompt, seq_len = 1, and the
+    // decode steps follow at cache_len 1, 2, ….
+    auto encoder_len = program.find_runtime("encoder_len");
+    const auto& reads = model.entry.kernel->reads;
+    bool seq2seq = encoder_len && std::find(reads.begin(), reads.end(), *encoder_len) != reads.end();
+    Number first_cache = seq2seq ? Number(1) : prompt;
     Evaluator ev = session.evaluator(env);
     ev.rebind(ids.logits_to_keep, Value::of(Number(1)));
-    ev.rebind(ids.seq_len, Value::of(prompt));
+    if (seq2seq) ev.rebind(*encoder_len, Value::of(prompt));
+    ev.rebind(ids.seq_len, Value::of(seq2seq ? Number(1) : prompt));
     ev.rebind(ids.cache_len, Value::of(Number(0)));
     auto step = [&](const char* what, const Number& cache) {
         try {
@@ -404,7 +413,7 @@ Request request_on_stage(const Session& session, const Model& model, const Envir
         try {
             e.rebind(ids.seq_len, Value::of(Number(1)));
             for (std::int64_t i = begin; i < end; ++i) {
-                Number c = prompt + Number(i);
+                Number c = first_cache + Number(i);
                 e.rebind(ids.cache_len, Value::of(c));
                 std::vector<Number> t_ = [&] {
                     try {
@@ -433,6 +442,7 @@ Request request_on_stage(const Session& session, const Model& model, const Envir
     for (unsigned t = 0; t < threads; ++t) {
         evaluators.push_back(t == 0 ? std::move(ev) : session.evaluator(env));
         evaluators.back().rebind(ids.logits_to_keep, Value::of(Number(1)));
+        if (seq2seq) evaluators.back().rebind(*encoder_len, Value::of(prompt));
     }
     std::vector<std::thread> pool;
     for (unsigned t = 1; t < threads; ++t) pool.emplace_back(run_range, t, std::ref(evaluators[t]));

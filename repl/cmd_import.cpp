@@ -163,6 +163,7 @@ Command import_command() {
                     "Reads the predecessor's JSON files — leaf and composite kernels, module analyses, models\n"
                     "as layer trees, kernel_name_map.json — (a directory: every *.json under it) and writes\n"
                     "one .cost file per definition into DIR, formulas translated exactly (docs/import.md).\n"
+                    "A class no input defines resolves to costi's library, with a warning.\n"
                     "Nothing is written unless everything imports.");
                 app.add_option("PATH", st->paths, "JSON files, or directories of them")->type_name("");
                 app.add_option("-o,--output", st->out, "the directory to write (must not exist, unless --force)")

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 #include <regex>
 #include <set>
 
+#include "interpreter/lmp/library.hpp"
 #include "interpreter/suggest.hpp"
 
 namespace costi::lmp {
@@ -151,13 +153,15 @@ struct Sig {
     std::vector<std::string> order;   // positional order, the predecessor's names (runtime names too)
     std::vector<std::string> params;  // the cost-language parameters, the predecessor's names, in order
     bool propagates = false;          // unbound callee parameters take this caller's value
+    std::vector<std::string> optional;  // a library kernel's parameters with a default: bound only when given
 };
 
 struct Callable {
     std::string display;  // the predecessor's name
     std::string kernel;   // the cost-language kernel name
-    std::string file;     // the written file defining it
+    std::string file;     // the written file defining it (a library kernel: its library file)
     Sig sig;
+    const LibraryKernel* library = nullptr;  // a class resolved to costi's library
 };
 
 struct Arg {
@@ -270,8 +274,8 @@ public:
     WriteResult run();
 
     // ---- references ----
-    std::size_t resolve_def(const std::string& name, const std::string& file, const std::string& path,
-                            std::size_t col, const std::string& text) const {
+    // The definition an input gives `name` (directly or through the name map), if any.
+    std::optional<std::size_t> input_def(const std::string& name) const {
         for (std::size_t i = 0; i < in_.definitions.size(); ++i)
             if (in_.definitions[i].name == name && in_.definitions[i].kind != DefKind::model) return i;
         auto m = in_.name_map.find(name);
@@ -279,14 +283,69 @@ public:
             for (std::size_t i = 0; i < in_.definitions.size(); ++i)
                 if (in_.definitions[i].name == m->second && in_.definitions[i].kind != DefKind::model) return i;
         }
+        return std::nullopt;
+    }
+
+    // The library kernel `name` is (directly, then through the name map), when no input defines it.
+    std::optional<LibraryMatch> library_match(const std::string& name) const {
+        const Library& lib = Library::get();
+        if (auto found = lib.find(name)) return found;
+        auto m = in_.name_map.find(name);
+        if (m != in_.name_map.end())
+            if (auto found = lib.find(m->second)) {
+                found->how = "through the name map's '" + m->second + "'" + (found->how.empty() ? "" : ", " + found->how);
+                return found;
+            }
+        return std::nullopt;
+    }
+
+    // The callable of a library kernel (made once per class name), with a warning naming what
+    // the class was mapped to.
+    std::size_t library_callable(const std::string& name, const LibraryMatch& found, const std::string& file,
+                                 const std::string& path) {
+        auto it = library_index_.find(name);
+        if (it != library_index_.end()) return it->second;
+        const LibraryKernel& k = *found.kernel;
+        Callable c;
+        c.display = "${" + name + "} (costi's " + k.name + ")";
+        c.kernel = k.name;
+        c.file = k.file;
+        c.library = &k;
+        c.sig.params = k.required;
+        c.sig.optional = k.optional;
+        c.sig.order = k.required;
+        c.sig.order.insert(c.sig.order.end(), k.optional.begin(), k.optional.end());
+        std::size_t index = callables_.size();
+        callables_.push_back(std::move(c));
+        library_index_.emplace(name, index);
+        warnings_.insert(file + ": " + path + ": '" + name + "' is defined by no input file: resolved to costi's library kernel $" +
+                         k.name + " (" + k.file + (found.how.empty() ? "" : ", " + found.how) + "), " +
+                         (k.calls.empty() ? "a leaf" : "a composite") + " taking " +
+                         (k.required.empty() ? std::string("no parameters") : join(k.required)) +
+                         (k.optional.empty() ? "" : " (defaulted: " + join(k.optional) + ")"));
+        return index;
+    }
+
+    std::size_t resolve_def(const std::string& name, const std::string& file, const std::string& path,
+                            std::size_t col, const std::string& text) {
+        if (auto i = input_def(name)) return *i;
+        if (auto found = library_match(name)) return library_callable(name, *found, file, path);
+        auto m = in_.name_map.find(name);
         std::vector<std::string> names;
         for (const auto& d : in_.definitions)
             if (d.kind != DefKind::model) names.push_back(d.name);
         auto best = interp::closest(name, names);
+        const Library& lib = Library::get();
+        std::vector<std::string> near = lib.nearest(name);
+        std::string nearest = !lib.load_error().empty() ? "costi's library could not be loaded: " + lib.load_error()
+                              : near.empty()            ? "costi's library was not found"
+                                                        : "the nearest names in costi's library: " + join(near);
         throw ImportError(file, path, col,
-                          "'" + name + "' is defined by no input file" +
+                          "'" + name + "' is defined by no input file nor costi's library" +
                               (m != in_.name_map.end() ? " (the name map maps it to '" + m->second + "', which none defines either)" : ""),
-                          text, best ? "did you mean '" + *best + "'?" : "import the file that analyses it along with this one");
+                          text,
+                          (best ? "did you mean '" + *best + "'? " : std::string("import the file that analyses it along with this one; ")) +
+                              nearest);
     }
 
     // The call of `callee` from `body` with `args`, as "$K(…) with (…)"; `at` locates errors about the call as a whole.
@@ -329,12 +388,14 @@ public:
             bound_order.push_back(target);
         }
         std::vector<std::string> out_args;
+        // A library kernel's parameters keep their names (they are cost-language names already).
+        auto arg_name = [&](const std::string& p) { return callee.library != nullptr ? p : costi_param(p); };
         for (const auto& p : callee.sig.params) {
             auto it = bound.find(p);
             if (it != bound.end()) {
-                out_args.push_back(costi_param(p) + " = " + it->second);
+                out_args.push_back(arg_name(p) + " = " + it->second);
             } else if (body.self.sig.propagates) {
-                out_args.push_back(costi_param(p) + " = " + body.resolve(p, at_col, at));
+                out_args.push_back(arg_name(p) + " = " + body.resolve(p, at_col, at));
                 if (warn)
                     warnings_.insert(at.file + ": " + entry_place(at) + ": " + callee.display + " leaves '" + p +
                                      "' unbound; it takes " + body.self.display + "'s '" + p + "'");
@@ -347,6 +408,10 @@ public:
         std::vector<std::pair<std::string, std::string>> rebind;
         for (const auto& t : bound_order) {
             if (contains(callee.sig.params, t)) continue;
+            if (contains(callee.sig.optional, t)) {
+                out_args.push_back(t + " = " + bound[t]);
+                continue;
+            }
             if (bound[t] != t) rebind.emplace_back(t, bound[t]);
         }
         std::vector<std::string> with;
@@ -452,7 +517,61 @@ public:
 
     const Inputs& in_;
     WriteOptions options_;
-    std::vector<Callable> callables_;  // one per definition (a model's root for a model)
+    std::deque<Callable> callables_;  // one per definition (a model's root for a model), then library kernels
+    std::map<std::string, std::size_t> library_index_;  // a class resolved to the library -> its callable
+    static constexpr std::size_t none_ = static_cast<std::size_t>(-1);
+    // Per model definition, per layer: the library callable costing it (a container whose
+    // class the library defines as a composite), else none_.
+    std::map<std::size_t, std::vector<std::size_t>> library_layers_;
+
+    // The sub_layers of a layer the library costs, next to the library composite's calls:
+    // a warning for each that the library does not call, or calls as something else.
+    void check_sub_layers(const Definition& d, std::size_t root, const LibraryKernel& root_kernel) {
+        const auto& layers = d.model.layers;
+        std::vector<std::pair<std::size_t, const LibraryKernel*>> todo{{root, &root_kernel}};
+        while (!todo.empty()) {
+            auto [k, K] = todo.back();
+            todo.pop_back();
+            std::vector<std::string> labels;
+            for (const auto& c : K->calls) labels.push_back(c.label);
+            for (std::size_t s : layers[k].sub_layers) {
+                const Layer& sl = layers[s];
+                std::string place = d.file + ": " + sl.json_path + ": ";
+                std::optional<LibraryMatch> m;
+                bool in_inputs = input_def(sl.cls).has_value();
+                if (!in_inputs) m = library_match(sl.cls);
+                const LibraryKernel::Call* c = nullptr;
+                for (const auto& call : K->calls)
+                    if (call.label == identifier(sl.name)) c = &call;
+                if (c == nullptr && m)
+                    for (const auto& call : K->calls)
+                        if (call.kernel == m->kernel->name && c == nullptr) c = &call;
+                if (c == nullptr) {
+                    warnings_.insert(place + "sub_layer '" + sl.name + "' (" + sl.cls + ") is not among the calls of costi's $" +
+                                     K->name + " (" + join(labels) + "): its forward does not run it, so it is not counted");
+                    continue;
+                }
+                std::string as = "the library's call '" + c->label + "': $" + c->kernel;
+                if (in_inputs)
+                    warnings_.insert(place + "sub_layer '" + sl.name + "': the inputs' analysis of " + sl.cls +
+                                     " is not used; it is costed as " + as);
+                else if (!m)
+                    warnings_.insert(place + "sub_layer '" + sl.name + "': " + sl.cls +
+                                     " is defined by no input file nor costi's library; it is costed as " + as);
+                else if (m->kernel->name != c->kernel)
+                    warnings_.insert(place + "sub_layer '" + sl.name + "' (" + sl.cls + ", costi's $" + m->kernel->name +
+                                     ") is costed as " + as);
+                if (sl.repeat)
+                    warnings_.insert(place + "sub_layer '" + sl.name + "' repeat " + sl.repeat->origin.text + ": " +
+                                     (c->counted ? "costed with the count " + as + " has in the library (not checked against the tree's)"
+                                                 : "not applied: " + as + " is called once"));
+                if (sl.container) {
+                    const LibraryKernel* ck = Library::get().kernel(c->kernel);
+                    if (ck != nullptr && !ck->calls.empty()) todo.emplace_back(s, ck);
+                }
+            }
+        }
+    }
     std::set<std::string> warnings_;
 };
 
@@ -616,6 +735,7 @@ WriteResult Writer::run() {
     };
     std::map<std::pair<std::size_t, std::size_t>, EdgeAt> edge_at;
     auto edge = [&](std::size_t from, std::size_t to, EdgeAt at) {
+        if (to >= n) return;  // a library kernel: defined already
         if (std::find(callees[from].begin(), callees[from].end(), to) == callees[from].end()) callees[from].push_back(to);
         edge_at.emplace(std::make_pair(from, to), std::move(at));
     };
@@ -655,15 +775,54 @@ WriteResult Writer::run() {
                     if (runtime_set().count(p) == 0) s.params.push_back(p);
                 break;
             }
-            case DefKind::model:
+            case DefKind::model: {
                 s.propagates = true;
-                for (const Layer& l : d.model.layers) {
+                const auto& layers = d.model.layers;
+                std::vector<std::size_t>& lib = library_layers_[i];
+                lib.assign(layers.size(), none_);
+                std::vector<bool> under(layers.size(), false);  // inside a container the library costs
+                // Layers are in pre-order: a container comes before its sub_layers.
+                for (std::size_t k = 0; k < layers.size(); ++k) {
+                    const Layer& l = layers[k];
+                    if (under[k]) {
+                        for (std::size_t sub : l.sub_layers) under[sub] = true;
+                        continue;
+                    }
+                    if (l.container && !input_def(l.cls)) {
+                        auto found = library_match(l.cls);
+                        if (found && !found->kernel->calls.empty()) {
+                            lib[k] = library_callable(l.cls, *found, d.file, l.json_path + ".class");
+                            warnings_.insert(d.file + ": " + l.json_path + ": layer '" + l.name +
+                                             "' is costed as costi's $" + found->kernel->name +
+                                             ": its whole forward, with its sub-modules bound from the config, "
+                                             "not the sum of its " + std::to_string(l.sub_layers.size()) + " sub_layers");
+                            check_sub_layers(d, k, *found->kernel);
+                            for (std::size_t sub : l.sub_layers) under[sub] = true;
+                        }
+                    }
                     if (!l.container) edge(i, resolve_def(l.cls, d.file, l.json_path + ".class", 0, ""), {d.file, l.json_path + ".class", 0, ""});
                     if (l.repeat) free_names(*l.repeat->ast, s.order);
                 }
                 for (const auto& p : s.order)
                     if (runtime_set().count(p) == 0) s.params.push_back(p);
                 break;
+            }
+        }
+    }
+    // A written file that calls costi's library imports it, and one program cannot hold an
+    // imported definition and a library kernel or alias of the same name: when the library is
+    // used, such a definition is written as `lmp.NAME`.
+    if (!library_index_.empty()) {
+        for (std::size_t i = 0; i < n; ++i) {
+            Callable& c = callables_[i];
+            if (defs[i].kind == DefKind::model || !Library::get().defines(c.kernel)) continue;
+            std::string renamed = "lmp." + c.kernel;
+            if (!taken.emplace(renamed, i).second)
+                throw ImportError(defs[i].file, "$", 0, "'" + defs[i].name + "' would become kernel " + renamed + ", which another definition is");
+            warnings_.insert(defs[i].file + ": $: '" + defs[i].name + "' is written as kernel " + renamed +
+                             ": costi's library, which this import calls, defines " + c.kernel + " too");
+            c.kernel = renamed;
+            c.file = renamed + ".cost";
         }
     }
     // Callees before callers (Kahn's algorithm); what is left holds a cycle.
@@ -762,24 +921,36 @@ WriteResult Writer::run() {
                 for (std::size_t s : l.sub_layers) paths[s] = paths[k] + "." + identifier(t.layers[s].name);
             }
             auto emit_calls = [&](Body& b, const std::vector<std::size_t>& subs) {
+                const std::vector<std::size_t>& lib = library_layers_[i];
                 for (std::size_t s : subs) {
                     const Layer& l = t.layers[s];
-                    const Callable& callee =
-                        l.container ? containers[s] : callables_[resolve_def(l.cls, d.file, l.json_path + ".class", 0, "")];
+                    bool by_library = lib[s] != none_;
+                    const Callable& callee = by_library    ? callables_[lib[s]]
+                                             : l.container ? containers[s]
+                                                           : callables_[resolve_def(l.cls, d.file, l.json_path + ".class", 0, "")];
                     Origin at{d.file, l.json_path, ""};
                     std::string count;
                     if (l.repeat) count = b.expr(*l.repeat->ast, l.repeat->origin);
                     std::string call_text = call(b, callee, {}, at, 0, false);
                     b.flush_lets();
-                    if (l.container) b.lines.push_back("  # " + l.name + ": " + l.cls + " (a container: the sum of its sub_layers)");
+                    if (by_library)
+                        b.lines.push_back("  # " + l.name + ": " + l.cls + " (a container costed by costi's library: its whole forward)");
+                    else if (l.container)
+                        b.lines.push_back("  # " + l.name + ": " + l.cls + " (a container: the sum of its sub_layers)");
                     std::string label = b.label(label_of(l.name));
                     b.lines.push_back("  " + label + ": " + (count.empty() || count == "1" ? "" : "repeat " + count + " ") + call_text);
                 }
             };
             std::set<std::string> imports;
+            std::vector<bool> skip(t.layers.size(), false);  // costed by the library, or inside such a layer
+            for (std::size_t k = 0; k < t.layers.size(); ++k)
+                if (skip[k] || library_layers_[i][k] != none_) {
+                    skip[k] = true;
+                    for (std::size_t sub : t.layers[k].sub_layers) skip[sub] = true;
+                }
             for (std::size_t k = t.layers.size(); k-- > 0;) {
                 const Layer& l = t.layers[k];
-                if (!l.container) continue;
+                if (!l.container || skip[k]) continue;
                 Callable& cc = containers[k];
                 cc.display = "layer " + l.name;
                 cc.kernel = paths[k];

@@ -25,6 +25,11 @@
 //   same factors (one call counts all metrics).
 // - A model's layer with sub_layers is a container: its cost is the sum of its sub-layers
 //   (times repeat); a layer without is its class's definition, all parameters by name.
+// - A class no input defines (directly or through the name map) is costi's library kernel of
+//   that name, alias, name-map value or (undotted) last part (library.hpp), with a warning; a
+//   container whose class only the library defines, as a composite, is a call of it (its
+//   sub_layers checked against its calls, with warnings, not summed). An input definition the
+//   library also names is written as lmp.NAME when the import calls the library.
 #pragma once
 
 #include <string>

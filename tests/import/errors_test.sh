@@ -92,6 +92,15 @@ expect string 1 "unknown function 'len'"
 module "$work/chain/a.json" s.A '"1 if {x} < 2 < else 3"'
 expect chain 1 "at \$.kernels[0].flops, column 16" "where an operand is expected"
 
+# A layer class that neither the inputs nor costi's library define: the nearest library names.
+mkdir -p "$work/unknown_class"
+cat > "$work/unknown_class/m.json" <<'JSON'
+{"model_id": "t/m", "layers": [{"name": "blk", "class": "t.Block", "sub_layers": [
+  {"name": "proj", "class": "torch.nn.modules.linear.Linearr"}]}]}
+JSON
+expect unknown_class 1 "m.json: error: 'torch.nn.modules.linear.Linearr' is defined by no input file nor costi's library" \
+  "at \$.layers[0].sub_layers[0].class" "hint: import the file that analyses it along with this one; the nearest names in costi's library: torch.nn.modules.linear.Linear"
+
 printf '{"$schema": "x"}' > "$work/schema_only/s.json"
 expect schema_only 1 "nothing to import"
 

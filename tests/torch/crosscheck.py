@@ -6,7 +6,10 @@ attention, prefill and decode, float32 and bfloat16, batch 1 to 3.
 FAMILY names tests/torch/FAMILY_plain.py, the family's forward re-implemented in plain torch
 from the lines its kernels cite, which provides CFG (a tiny config.json), build(cfg, dtype),
 param_count(model), prepare(model, batch, seq_len, cache_len, dtype) -> the step to record,
-optionally costi_path(module_path) -> costi's label path where the two differ,
+optionally costi_path(module_path) -> costi's label path where the two differ, ENCODER_LEN (an
+encoder-decoder's input length, passed to costi as --encoder_len), STEPS (the (batch, seq_len,
+cache_len) steps to check, when the family needs others than DECODER_STEPS: an encoder without
+a cache, an encoder-decoder's several first steps),
 and KNOWN (differences explained: a cause, reported but not asserted; or (cause, delta), whose
 delta(batch, seq_len, cache_len) is the exact difference costi - torch, asserted). Runs that step under
 tests/torch/recorder.py's CostRecorder and costi on the same config, then compares FLOPs,
@@ -37,9 +40,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recorder import CostRecorder, totals_by_path  # noqa: E402
 
 
-def costi_tree(costi, cfg_path, batch, seq_len, cache_len, width):
+# (batch, seq_len, cache_len) of the steps checked: a prefill and decode steps. A family whose
+# model has no cache (an encoder) gives its own STEPS.
+DECODER_STEPS = ((1, 5, 0), (1, 1, 5), (2, 3, 4), (3, 1, 6))
+
+
+def costi_tree(costi, cfg_path, batch, seq_len, cache_len, width, extra=()):
     args = [costi, "run", "--config", cfg_path, "--batch_size", str(batch), "--seq_len", str(seq_len),
-            "--cache_len", str(cache_len),
+            "--cache_len", str(cache_len), *extra,
             "--w_bytes", str(width), "--a_bytes", str(width), "--kv_bytes", str(width),
             "--depth", "all", "--format", "json"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
@@ -89,9 +97,10 @@ def main():
             json.dump(CFG, f)
         for dtype, width in ((torch.float32, 4), (torch.bfloat16, 2)):
             model = family.build(CFG, dtype)
-            # A family may name its own cases (CASES): Mamba's slow path takes one token after a cache
-            for batch, seq_len, cache_len in getattr(family, "CASES", ((1, 5, 0), (1, 1, 5), (2, 3, 4), (3, 1, 6))):
-                doc = costi_tree(costi, cfg_path, batch, seq_len, cache_len, width)
+            for batch, seq_len, cache_len in getattr(family, "STEPS", DECODER_STEPS):
+                # an encoder-decoder family gives its encoder input length (costi's encoder_len)
+                extra = ("--encoder_len", str(family.ENCODER_LEN)) if hasattr(family, "ENCODER_LEN") else ()
+                doc = costi_tree(costi, cfg_path, batch, seq_len, cache_len, width, extra)
                 params = int(doc["totals"]["params"])
                 if params != family.param_count(model):
                     failures.append(f"params: costi {params}, torch {family.param_count(model)}")

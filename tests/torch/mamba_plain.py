@@ -197,9 +197,9 @@ CFG = {
 
 # slow_forward runs one new token per step once the cache holds a state (the decode branch
 # sums a [B, I, conv_kernel] window into one position): a prompt is one prefill, cache_len 0.
-# Prefills shorter than, equal to and longer than conv_kernel (the pad of L385-388 pads, copies
-# or crops), decode steps at batch 1 and 3.
-CASES = ((1, 5, 0), (2, 3, 0), (2, 4, 0), (1, 1, 0), (1, 1, 5), (3, 1, 6))
+# The steps crosscheck.py runs (STEPS): prefills shorter than, equal to and longer than
+# conv_kernel (the pad of L385-388 pads, copies or crops), decode steps at batch 1 and 3.
+STEPS = ((1, 5, 0), (2, 3, 0), (2, 4, 0), (1, 1, 0), (1, 1, 5), (3, 1, 6))
 
 KNOWN = {}
 

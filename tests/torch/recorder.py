@@ -6,7 +6,8 @@ fewer elements than its shape: the product of the sizes whose stride is not 0), 
 writes its output once; GEMMs count 2·M·K·N (torch/utils/flop_counter.py's mm/addmm/bmm/
 baddbmm formulas); element-wise ops one FLOP per output element, softmax three, a mean
 one per input element plus one per output; copies, casts and gathers none; an index op
-reads its indices and only the rows it addresses.
+reads its indices and only the rows it addresses; a convolution FlopCounterMode's
+2·batch·C_out·(C_in/groups)·prod(kernel)·prod(output spatial).
 
 Every record is attributed to the module path that was running (forward pre/post hooks),
 so a model's cost can be compared with costi's tree node by node.
@@ -150,6 +151,16 @@ class CostRecorder(TorchDispatchMode):
             return bmm_flops(args[0], args[1]), read, write
         if name == "baddbmm":
             return bmm_flops(args[1], args[2]), read, write
+        if name == "convolution" and not args[6]:
+            # aten.convolution(input, weight, bias, stride, padding, dilation, transposed,
+            # output_padding, groups): torch/utils/flop_counter.py's conv_flop_count, 2 · batch ·
+            # C_out · prod(output spatial) · (C_in / groups) · prod(kernel spatial), the bias not
+            # counted; every operand read for what it holds (input, weight, bias)
+            w = args[1]
+            per_output = 1
+            for s in w.shape[1:]:
+                per_output *= s
+            return 2 * outs[0].numel() * per_output, read, write
         if name == "embedding":
             weight, idx = args[0], args[1]
             rows = idx.numel()
@@ -177,14 +188,6 @@ class CostRecorder(TorchDispatchMode):
             target, idx, values = args[0], [t for t in args[1] if t is not None], args[2]
             written = aten.index.Tensor(target, list(args[1])).numel()
             return 0, nbytes_held(values) + sum(nbytes_held(t) for t in idx), written * target.element_size()
-        if name == "convolution":
-            # torch/utils/flop_counter.py conv_flop_count: 2 * batch * c_out * prod(out spatial)
-            # * c_in/groups * prod(kernel); the bias add not counted
-            w = args[1]
-            k = 1
-            for size in w.shape[2:]:
-                k *= size
-            return 2 * outs[0].numel() * w.shape[1] * k, read, write
         if name == "copy_":
             dst, src = args[0], args[1]
             return 0, nbytes_held(src), dst.numel() * dst.element_size()
@@ -218,6 +221,17 @@ class CostRecorder(TorchDispatchMode):
             target, idx = args[0], args[2]
             src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else None
             return 0, nbytes_held(idx) + (nbytes_held(src) if src is not None else 0), idx.numel() * target.element_size()
+        if name == "scatter":
+            # torch.scatter(x, dim, idx, src or value), out of place, no reduce: ATen's
+            # scatter_impl (aten/src/ATen/native/TensorAdvancedIndexing.cpp @ pytorch/pytorch
+            # 7bc3a81d) copies x into the new output (out.copy_(self): x's held elements read,
+            # all written), then fills as scatter_ does: reads src (nothing for a scalar) and
+            # the indices, writes one element per index entry. costi: torch.clone + torch.scatter_.
+            target, idx = args[0], args[2]
+            src = args[3] if len(args) > 3 and isinstance(args[3], torch.Tensor) else None
+            es = target.element_size()
+            return (0, nbytes_held(target) + nbytes_held(idx) + (nbytes_held(src) if src is not None else 0),
+                    outs[0].numel() * outs[0].element_size() + idx.numel() * es)
         if name == "gather":
             src, idx = args[0], args[2]
             return 0, nbytes_held(idx) + idx.numel() * src.element_size(), write
