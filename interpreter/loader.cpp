@@ -193,10 +193,24 @@ static std::string read_file(const fs::path& p, const Span& site, const std::str
     return text;
 }
 
-static std::string key_of(const fs::path& p) {
+// The canonical path that identifies a file: its folder canonicalised once per folder (a
+// canonicalisation is a readlink per path component), the file name kept unless the file
+// is itself a symbolic link.
+std::string Loader::key_of(const fs::path& p) {
     std::error_code ec;
-    auto c = fs::weakly_canonical(p, ec);
-    return ec ? p.lexically_normal().string() : c.string();
+    auto whole = [&] {
+        auto c = fs::weakly_canonical(p, ec);
+        return ec ? p.lexically_normal().string() : c.string();
+    };
+    if (!p.has_filename() || fs::is_symlink(p, ec) || ec) return whole();
+    std::string parent = p.parent_path().string();
+    auto it = dir_keys_.find(parent);
+    if (it == dir_keys_.end()) {
+        auto c = fs::weakly_canonical(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec);
+        if (ec) return whole();
+        it = dir_keys_.emplace(parent, c.string()).first;
+    }
+    return (fs::path(it->second) / p.filename()).string();
 }
 
 const ast::Module& Loader::load_file(const std::string& path) {
@@ -219,12 +233,16 @@ const ast::Module& Loader::load_file(const std::string& path) {
 const ast::Module& Loader::load_resolved(const fs::path& real, const std::string& display) {
     std::string key = key_of(real);
     for (std::size_t i = 0; i < keys_.size(); ++i) {
-        if (keys_[i] == key) return modules_[i];
+        if (keys_[i] == key) {
+            by_path_.emplace(real.string(), i);
+            return modules_[i];
+        }
     }
     const SourceFile* file = sources_.add(display, read_file(real, {}, display));
     modules_.push_back(grammar::parse_module(*file));
     keys_.push_back(key);
     std::size_t index = modules_.size() - 1;
+    by_path_.emplace(real.string(), index);
     load_imports(index, real.parent_path(), fs::path(display).parent_path().string());
     return modules_[index];
 }
@@ -249,6 +267,7 @@ void Loader::load_imports(std::size_t module_index, const fs::path& dir, const s
     for (const auto& imp : imports) {
         std::error_code ec;
         fs::path relative = dir / imp.path;
+        if (by_path_.count(relative.string()) != 0) continue;  // loaded: the same path string
         if (fs::is_regular_file(relative, ec)) {
             load_resolved(relative, (fs::path(display_dir) / imp.path).lexically_normal().string());
             continue;
@@ -277,6 +296,7 @@ void Loader::truncate(std::size_t count) {
     if (modules_.size() > count) {
         modules_.resize(count);
         keys_.resize(count);
+        std::erase_if(by_path_, [count](const auto& entry) { return entry.second >= count; });
     }
 }
 

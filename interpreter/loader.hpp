@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "interpreter/ast.hpp"
@@ -71,6 +72,12 @@ private:
     SourceSet& sources_;
     std::vector<ast::Module> modules_;
     std::vector<std::string> keys_;  // canonical path per module, parallel to modules_
+    // Each import path as written and joined (not normalised: the same string is the same
+    // file) -> its module: the library's 20-odd `import "prelude.cost"` resolve without a
+    // stat or a canonicalisation each (docs/performance.md, start-up).
+    std::unordered_map<std::string, std::size_t> by_path_;
+    std::unordered_map<std::string, std::string> dir_keys_;  // folder as written -> canonical
+    std::string key_of(const std::filesystem::path& p);
 };
 
 }  // namespace costi::interp

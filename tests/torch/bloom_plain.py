@@ -176,15 +176,7 @@ class BloomForCausalLM(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = BloomForCausalLM(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())  # a tied weight is one Parameter, counted once
+    return shared_plain.random_model(BloomForCausalLM, cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

@@ -5,7 +5,8 @@ attention, prefill and decode, float32 and bfloat16, batch 1 to 3.
 
 FAMILY names tests/torch/FAMILY_plain.py, the family's forward re-implemented in plain torch
 from the lines its kernels cite, which provides CFG (a tiny config.json), build(cfg, dtype),
-param_count(model), prepare(model, batch, seq_len, cache_len, dtype) -> the step to record,
+prepare(model, batch, seq_len, cache_len, dtype) -> the step to record, optionally
+param_count(model) (by default shared_plain.param_count: every Parameter once),
 optionally costi_path(module_path) -> costi's label path where the two differ, ENCODER_LEN (an
 encoder-decoder's input length, passed to costi as --encoder_len), STEPS (the (batch, seq_len,
 cache_len) steps to check, when the family needs others than DECODER_STEPS: an encoder without
@@ -38,6 +39,7 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recorder import CostRecorder, totals_by_path  # noqa: E402
+import shared_plain  # noqa: E402
 
 
 # (batch, seq_len, cache_len) of the steps checked: a prefill and decode steps. A family whose
@@ -102,8 +104,9 @@ def main():
                 extra = ("--encoder_len", str(family.ENCODER_LEN)) if hasattr(family, "ENCODER_LEN") else ()
                 doc = costi_tree(costi, cfg_path, batch, seq_len, cache_len, width, extra)
                 params = int(doc["totals"]["params"])
-                if params != family.param_count(model):
-                    failures.append(f"params: costi {params}, torch {family.param_count(model)}")
+                count = getattr(family, "param_count", shared_plain.param_count)(model)
+                if params != count:
+                    failures.append(f"params: costi {params}, torch {count}")
                 rec = trace(family, model, batch, seq_len, cache_len, dtype)
                 if rec.unknown:
                     failures.append(f"ops without a costing rule: {sorted(rec.unknown)}")

@@ -259,19 +259,13 @@ class DeepseekV3ForCausalLM(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = DeepseekV3ForCausalLM(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
+    model = shared_plain.random_model(DeepseekV3ForCausalLM, cfg, dtype, seed)
     # from_pretrained(torch_dtype=...) builds the model under that default dtype: the router's
     # e_score_correction_bias buffer (torch.zeros) is in it too; inv_freq is explicitly float32.
     for name, buf in model.named_buffers():
         if name.endswith("e_score_correction_bias"):
             buf.data = buf.data.to(dtype)
     return model
-
-
-param_count = llama_plain.param_count
 
 
 def costi_path(path):

@@ -6,7 +6,7 @@ dtype, _merge_heads). build_alibi_tensor and the merged mask are built outside t
 forward, as every mask is.
 """
 
-from falcon_plain import build, known, param_count, prepare_with  # noqa: F401
+from falcon_plain import build, known, prepare_with  # noqa: F401
 
 CFG = {
     "architectures": ["FalconForCausalLM"],

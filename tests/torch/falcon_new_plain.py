@@ -5,7 +5,7 @@ head each, _split_heads L243-253: list-indexed K/V, broadcast, flatten copies), 
 (ln_attn, ln_mlp: num_ln_in_parallel_attn None -> 2, L567-568) and biases (config.bias).
 """
 
-from falcon_plain import build, known, param_count, prepare_with  # noqa: F401
+from falcon_plain import build, known, prepare_with  # noqa: F401
 
 CFG = {
     "architectures": ["FalconForCausalLM"],

@@ -6,7 +6,7 @@ sequential decoder layer (input_layernorm, attention, residual add, post_attenti
 MLP, residual add: L620-627, L644), biases on every FalconLinear and an untied lm_head.
 """
 
-from falcon_plain import build, known, param_count, prepare_with  # noqa: F401
+from falcon_plain import build, known, prepare_with  # noqa: F401
 
 CFG = {
     "architectures": ["FalconForCausalLM"],

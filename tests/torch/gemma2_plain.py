@@ -13,8 +13,8 @@ Eager attention. The L-numbers are those of the cited file.
 import torch
 from torch import nn
 
-from llama_plain import DynamicLayer, LlamaRotaryEmbedding, apply_rotary_pos_emb, causal_mask, param_count, repeat_kv
-from shared_plain import DynamicSlidingWindowLayer, fill_and_step, layer_type_path, sliding_causal_mask
+from llama_plain import DynamicLayer, LlamaRotaryEmbedding, apply_rotary_pos_emb, causal_mask, repeat_kv
+from shared_plain import DynamicSlidingWindowLayer, random_model, fill_and_step, layer_type_path, sliding_causal_mask
 
 
 def layer_types(cfg):
@@ -174,10 +174,7 @@ class Gemma2ForCausalLM(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = Gemma2ForCausalLM(cfg).eval()
-    for p in model.parameters():   # the tied matrix once
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
+    model = random_model(Gemma2ForCausalLM, cfg, dtype, seed)  # the tied matrix once
     return model
 
 

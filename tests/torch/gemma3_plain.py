@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from gemma2_plain import Gemma2MLP, Gemma2RMSNorm, eager_attention_forward
-from llama_plain import DynamicLayer, LlamaRotaryEmbedding, apply_rotary_pos_emb, causal_mask, param_count
-from shared_plain import DynamicSlidingWindowLayer, fill_and_step, layer_type_path, sliding_causal_mask
+from llama_plain import DynamicLayer, LlamaRotaryEmbedding, apply_rotary_pos_emb, causal_mask
+from shared_plain import DynamicSlidingWindowLayer, random_model, fill_and_step, layer_type_path, sliding_causal_mask
 
 
 def layer_types(cfg):
@@ -147,10 +147,7 @@ class Gemma3ForCausalLM(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = Gemma3ForCausalLM(cfg).eval()
-    for p in model.parameters():   # the tied matrix once
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
+    model = random_model(Gemma3ForCausalLM, cfg, dtype, seed)  # the tied matrix once
     # from_pretrained builds the model under the checkpoint's dtype: the embed_scale buffer
     # (a tensor created in __init__, L104) takes it; inv_freq is made float32 explicitly.
     emb = model.model.embed_tokens

@@ -186,15 +186,7 @@ class GPT2LMHeadModel(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = GPT2LMHeadModel(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())  # a tied weight is one Parameter, counted once
+    return shared_plain.random_model(GPT2LMHeadModel, cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

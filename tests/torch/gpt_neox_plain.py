@@ -172,16 +172,9 @@ class GPTNeoXForCausalLM(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = GPTNeoXForCausalLM(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
+    model = shared_plain.random_model(GPTNeoXForCausalLM, cfg, dtype, seed)
     # Parameters only: inv_freq is computed in float32 and stays float32 (llama_plain.build)
     return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

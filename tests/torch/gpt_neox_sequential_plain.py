@@ -7,7 +7,7 @@ sequential data flow against the trace module by module as the parallel one is.
 import shared_plain
 
 import gpt_neox_plain
-from gpt_neox_plain import KNOWN, build, param_count  # noqa: F401
+from gpt_neox_plain import KNOWN, build  # noqa: F401
 from llama_plain import DynamicLayer, causal_mask
 
 CFG = dict(gpt_neox_plain.CFG, use_parallel_residual=False)

@@ -212,17 +212,10 @@ class GPTJForCausalLM(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = GPTJForCausalLM(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
+    model = shared_plain.random_model(GPTJForCausalLM, cfg, dtype, seed)
     # Parameters only: embed_positions and scale_attn are plain attributes, float32 whatever
     # the model's dtype
     return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())  # a tied weight is one Parameter, counted once
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

@@ -15,7 +15,7 @@ the cited file.
 from torch import nn
 
 from llama_plain import (DynamicLayer, LlamaAttention, LlamaRMSNorm, LlamaRotaryEmbedding, build as llama_build,
-                         causal_mask, param_count)
+                         causal_mask)
 from shared_plain import fill_and_step
 
 

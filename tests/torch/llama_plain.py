@@ -200,18 +200,7 @@ def causal_mask(batch, q_len, past, dtype):
 
 def build(cfg, dtype, seed=0, cls=None):
     """cls: the family's *ForCausalLM (families whose forward reuses these modules)."""
-    torch.manual_seed(seed)
-    model = (cls or LlamaForCausalLM)(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    # Parameters only: from_pretrained(torch_dtype=...) builds the model under that default
-    # dtype, but inv_freq is computed with an explicit .float() and stays float32.
-    return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())
-
+    return shared_plain.random_model(cls or LlamaForCausalLM, cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

@@ -9,7 +9,7 @@ generate() passes back for each decode step. The L-numbers are those of the cite
 import torch
 from torch import nn
 
-import shared_plain  # noqa: F401  (the harness helpers; Mamba fills its own cache)
+import shared_plain  # random_model; Mamba fills its own cache (prepare)
 
 
 def act_fn(name):
@@ -159,15 +159,7 @@ class MambaForCausalLM(nn.Module):  # __init__ L737-742, forward L819-882
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = MambaForCausalLM(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())
+    return shared_plain.random_model(MambaForCausalLM, cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

@@ -8,7 +8,7 @@ cache_utils.py @ 004999d972e478164dd7e8e508350937c803531e (shared_plain.py). Eag
 The L-numbers below are those of modular_mistral.py.
 """
 
-from llama_plain import LlamaForCausalLM, build as llama_build, param_count
+from llama_plain import LlamaForCausalLM, build as llama_build
 from shared_plain import DynamicSlidingWindowLayer, fill_and_step, sliding_causal_mask
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from llama_plain import DynamicLayer, LlamaMLP, build as llama_build, causal_mask, eager_attention_forward, \
-    param_count, rotate_half
+    rotate_half
 from shared_plain import fill_and_step
 
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from llama_plain import (DynamicLayer, LlamaForCausalLM, LlamaRMSNorm, LlamaRotaryEmbedding, apply_rotary_pos_emb,
-                         build as llama_build, eager_attention_forward, param_count)
+                         build as llama_build, eager_attention_forward)
 from shared_plain import fill_and_step
 
 

@@ -22,7 +22,9 @@ are the two experts: each expert's loop iteration gets exactly T tokens, costi's
 import torch
 from torch import nn
 
-from llama_plain import DynamicLayer, causal_mask, param_count, repeat_kv, rotate_half
+import shared_plain
+
+from llama_plain import DynamicLayer, causal_mask, repeat_kv, rotate_half
 from mixtral_plain import moe_cpu_vs_cuda
 from shared_plain import fill_and_step
 
@@ -281,11 +283,7 @@ class PhimoeForCausalLM(nn.Module):
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = PhimoeForCausalLM(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    return model
+    return shared_plain.random_model(PhimoeForCausalLM, cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from llama_plain import (DynamicLayer, LlamaRMSNorm, LlamaRotaryEmbedding, apply_rotary_pos_emb,
-                         build as llama_build, causal_mask, param_count, repeat_kv)
+                         build as llama_build, causal_mask, repeat_kv)
 from mixtral_plain import moe_cpu_vs_cuda
 from shared_plain import fill_and_step
 

@@ -13,7 +13,7 @@ L-numbers are those of the cited file.
 from torch import nn
 
 from llama_plain import (DynamicLayer, LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, build as llama_build,
-                         causal_mask, param_count)
+                         causal_mask)
 from shared_plain import DynamicSlidingWindowLayer, fill_and_step, layer_type_path, sliding_causal_mask
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from llama_plain import LlamaRMSNorm, LlamaRotaryEmbedding, build as llama_build, param_count
+from llama_plain import LlamaRMSNorm, LlamaRotaryEmbedding, build as llama_build
 from mixtral_plain import moe_cpu_vs_cuda
 from qwen3_plain import Qwen3Attention
 from shared_plain import DynamicSlidingWindowLayer, fill_and_step, sliding_causal_mask

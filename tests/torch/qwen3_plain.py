@@ -14,8 +14,7 @@ those of the cited file.
 from torch import nn
 
 from llama_plain import (DynamicLayer, LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaRMSNorm,
-                         apply_rotary_pos_emb, build as llama_build, causal_mask, eager_attention_forward,
-                         param_count)
+                         apply_rotary_pos_emb, build as llama_build, causal_mask, eager_attention_forward)
 from qwen2_plain import layer_types
 from shared_plain import DynamicSlidingWindowLayer, fill_and_step, layer_type_path, sliding_causal_mask
 

@@ -65,3 +65,19 @@ def layer_type_path(path, types):
     if parts[:2] == ["model", "layers"] and len(parts) > 2:
         parts[1] = "layers_sliding" if types[int(parts[2])] == "sliding_attention" else "layers_full"
     return ".".join(parts)
+
+
+def random_model(cls, cfg, dtype, seed=0):
+    """cls(cfg) in eval mode with random weights (N(0, 0.02)) of dtype: the parameters only, as
+    from_pretrained(torch_dtype=...) gives (buffers computed with an explicit .float(), such as
+    inv_freq, stay float32)."""
+    torch.manual_seed(seed)
+    model = cls(cfg).eval()
+    for p in model.parameters():
+        p.data = (torch.randn_like(p) * 0.02).to(dtype)
+    return model
+
+
+def param_count(model):
+    """Every Parameter once (a tied weight is one Parameter): crosscheck.py's default."""
+    return sum(p.numel() for p in model.parameters())

@@ -15,8 +15,7 @@ docs/conventions.md, "KV cache"). Eager attention. The L-numbers are those of th
 import torch
 from torch import nn
 
-from llama_plain import (DynamicLayer, apply_rotary_pos_emb, build as llama_build, eager_attention_forward,
-                         param_count)
+from llama_plain import (DynamicLayer, apply_rotary_pos_emb, build as llama_build, eager_attention_forward)
 from shared_plain import fill_and_step
 
 

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import shared_plain
+
 from llama_plain import DynamicLayer, causal_mask
 
 
@@ -274,15 +276,7 @@ class T5ForConditionalGeneration(nn.Module):  # L1709-1957
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = T5ForConditionalGeneration(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())  # the tied lm_head is the shared Parameter, counted once
+    return shared_plain.random_model(T5ForConditionalGeneration, cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

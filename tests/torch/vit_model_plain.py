@@ -4,7 +4,7 @@ vit_plain.py with architectures[0] "ViTModel" (no classifier, no num_labels).
 """
 
 from vit_plain import CFG as _VIT_CFG
-from vit_plain import STEPS, build, known, param_count, prepare  # noqa: F401
+from vit_plain import STEPS, build, known, prepare  # noqa: F401
 
 CFG = {k: v for k, v in _VIT_CFG.items() if k not in ("id2label", "num_labels")}
 CFG["architectures"] = ["ViTModel"]

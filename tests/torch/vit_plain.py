@@ -13,6 +13,8 @@ that the cost does not follow it.
 import torch
 from torch import nn
 
+import shared_plain
+
 
 def eager_attention_forward(module, query, key, value, attention_mask, scaling):  # L187-214
     attn_weights = torch.matmul(query, key.transpose(-1, -2)) * scaling
@@ -188,16 +190,8 @@ class ViTForImageClassification(nn.Module):  # L793-878
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
     classes = {"ViTForImageClassification": ViTForImageClassification, "ViTModel": ViTModel}
-    model = classes[cfg["architectures"][0]](cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())
+    return shared_plain.random_model(classes[cfg["architectures"][0]], cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------

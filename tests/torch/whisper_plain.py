@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import shared_plain
+
 
 class WhisperPositionalEmbedding(nn.Embedding):  # L230-238
     def forward(self, input_ids, past_key_values_length=0):  # position_ids None
@@ -213,15 +215,7 @@ class WhisperForConditionalGeneration(nn.Module):  # L1662-1794
 
 
 def build(cfg, dtype, seed=0):
-    torch.manual_seed(seed)
-    model = WhisperForConditionalGeneration(cfg).eval()
-    for p in model.parameters():
-        p.data = (torch.randn_like(p) * 0.02).to(dtype)
-    return model
-
-
-def param_count(model):
-    return sum(p.numel() for p in model.parameters())  # a tied weight is one Parameter, counted once
+    return shared_plain.random_model(WhisperForConditionalGeneration, cfg, dtype, seed)
 
 
 # ---- what tests/torch/crosscheck.py needs of a family ------------------------------------------
