@@ -368,7 +368,8 @@ public:
                                       "too many positional arguments for " + callee.display + ": it takes " +
                                           std::to_string(callee.sig.order.size()),
                                       a.origin->text,
-                                      callee.sig.order.empty() ? "it takes none" : "its parameters, in order: " + join(callee.sig.order));
+                                      (callee.sig.order.empty() ? std::string("it takes none") : "its parameters, in order: " + join(callee.sig.order)) +
+                                          "; --drop-extra-arguments drops the extra ones (with a warning)");
                 target = callee.sig.order[positional++];
             } else {
                 target = a.keyword;

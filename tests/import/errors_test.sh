@@ -80,7 +80,7 @@ expect mismatch 1 "b.json: error: its references differ from those of flops" "at
 
 module "$work/positional/a.json" p.A '"{x} * {y}"'
 module "$work/positional/b.json" p.B '"${p.A}(1, 2, 3)"' '"${p.A}(1, 2, 3)"' '"${p.A}(1, 2, 3)"'
-expect positional 1 "too many positional arguments for \${p.A}: it takes 2" "column 14" "hint: its parameters, in order: x, y"
+expect positional 1 "too many positional arguments for \${p.A}: it takes 2" "column 14" "hint: its parameters, in order: x, y; --drop-extra-arguments drops the extra ones (with a warning)"
 
 deep=$(printf '(%.0s' $(seq 70))1$(printf ')%.0s' $(seq 70))
 module "$work/deep/a.json" d.A "\"$deep\""
