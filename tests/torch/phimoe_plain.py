@@ -26,6 +26,8 @@ import shared_plain
 
 from llama_plain import DynamicLayer, causal_mask, repeat_kv, rotate_half
 from mixtral_plain import moe_cpu_vs_cuda
+# L522-536: "Copied from ... MixtralBlockSparseTop2MLP with Mixtral->Phimoe"
+from mixtral_plain import MixtralBlockSparseTop2MLP as PhimoeBlockSparseTop2MLP
 from shared_plain import fill_and_step
 
 
@@ -143,21 +145,6 @@ class PhimoeAttention(nn.Module):
         attn_output = attn_output.transpose(1, 2).contiguous()
         attn_output = attn_output.reshape(bsz, q_len, self.hidden_size)
         return self.o_proj(attn_output)
-
-
-class PhimoeBlockSparseTop2MLP(nn.Module):
-    def __init__(self, cfg):  # L522-531
-        super().__init__()
-        self.w1 = nn.Linear(cfg["hidden_size"], cfg["intermediate_size"], bias=False)
-        self.w2 = nn.Linear(cfg["intermediate_size"], cfg["hidden_size"], bias=False)
-        self.w3 = nn.Linear(cfg["hidden_size"], cfg["intermediate_size"], bias=False)
-        assert cfg["hidden_act"] == "silu"
-        self.act_fn = nn.SiLU()
-
-    def forward(self, hidden_states):  # L533-536
-        current_hidden_states = self.act_fn(self.w1(hidden_states)) * self.w3(hidden_states)
-        current_hidden_states = self.w2(current_hidden_states)
-        return current_hidden_states
 
 
 def sparsemixer(scores, jitter_eps, top_k=2):  # L601-726, training=False
