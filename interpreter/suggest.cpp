@@ -6,7 +6,7 @@
 
 namespace costi::interp {
 
-static std::size_t distance(const std::string& a, const std::string& b) {
+std::size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<std::size_t> prev(b.size() + 1);
     std::vector<std::size_t> cur(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -23,7 +23,7 @@ static std::size_t distance(const std::string& a, const std::string& b) {
     return prev[b.size()];
 }
 
-static std::string last_component(const std::string& s) {
+std::string last_component(const std::string& s) {
     auto dot = s.rfind('.');
     return dot == std::string::npos ? s : s.substr(dot + 1);
 }
@@ -38,7 +38,7 @@ std::optional<std::string> closest(const std::string& word, const std::vector<st
     std::optional<std::string> best;
     std::size_t best_d = std::max<std::size_t>(1, word.size() / 3) + 1;
     for (const auto& c : candidates) {
-        std::size_t d = distance(word, c);
+        std::size_t d = edit_distance(word, c);
         if (d < best_d) {
             best_d = d;
             best = c;

@@ -8,6 +8,7 @@
 
 #include "interpreter/loader.hpp"
 #include "interpreter/session.hpp"
+#include "interpreter/suggest.hpp"
 
 namespace costi::lmp {
 
@@ -27,28 +28,6 @@ std::string import_path(const std::string& file) {
         if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
     }
     return f.string();
-}
-
-std::string last_part(const std::string& name) {
-    auto dot = name.rfind('.');
-    return dot == std::string::npos ? name : name.substr(dot + 1);
-}
-
-std::size_t distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            std::size_t up = row[j];
-            char x = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i - 1])));
-            char y = static_cast<char>(std::tolower(static_cast<unsigned char>(b[j - 1])));
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (x == y ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return row[b.size()];
 }
 
 }  // namespace
@@ -108,7 +87,7 @@ std::optional<LibraryMatch> Library::find(const std::string& name) const {
         std::string via;
         bool ambiguous = false;
         auto consider = [&](const std::string& full, const std::string& target) {
-            if (last_part(full) != name) return;
+            if (interp::last_component(full) != name) return;
             const LibraryKernel* k = kernel(target);
             if (k == nullptr) return;
             if (found != nullptr && found != k) ambiguous = true;
@@ -126,8 +105,8 @@ std::optional<LibraryMatch> Library::find(const std::string& name) const {
 std::vector<std::string> Library::nearest(const std::string& name, std::size_t count) const {
     // Nearest by the last dotted part (the class), then by the whole name.
     std::vector<std::tuple<std::size_t, std::size_t, std::string>> scored;
-    std::string want = last_part(name);
-    auto score = [&](const std::string& n) { scored.emplace_back(distance(want, last_part(n)), distance(name, n), n); };
+    std::string want = interp::last_component(name);
+    auto score = [&](const std::string& n) { scored.emplace_back(interp::edit_distance(want, interp::last_component(n)), interp::edit_distance(name, n), n); };
     for (const auto& k : kernels_) score(k.name);
     for (const auto& a : aliases_) score(a.first);
     std::sort(scored.begin(), scored.end());

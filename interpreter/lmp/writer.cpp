@@ -524,6 +524,8 @@ public:
     // Per model definition, per layer: the library callable costing it (a container whose
     // class the library defines as a composite), else none_.
     std::map<std::size_t, std::vector<std::size_t>> library_layers_;
+    // Per model definition, per layer: inside a layer the library costs (not written).
+    std::map<std::size_t, std::vector<bool>> library_inner_;
 
     // The sub_layers of a layer the library costs, next to the library composite's calls:
     // a warning for each that the library does not call, or calls as something else.
@@ -781,7 +783,8 @@ WriteResult Writer::run() {
                 const auto& layers = d.model.layers;
                 std::vector<std::size_t>& lib = library_layers_[i];
                 lib.assign(layers.size(), none_);
-                std::vector<bool> under(layers.size(), false);  // inside a container the library costs
+                std::vector<bool>& under = library_inner_[i];  // inside a container the library costs
+                under.assign(layers.size(), false);
                 // Layers are in pre-order: a container comes before its sub_layers.
                 for (std::size_t k = 0; k < layers.size(); ++k) {
                     const Layer& l = layers[k];
@@ -943,15 +946,10 @@ WriteResult Writer::run() {
                 }
             };
             std::set<std::string> imports;
-            std::vector<bool> skip(t.layers.size(), false);  // costed by the library, or inside such a layer
-            for (std::size_t k = 0; k < t.layers.size(); ++k)
-                if (skip[k] || library_layers_[i][k] != none_) {
-                    skip[k] = true;
-                    for (std::size_t sub : t.layers[k].sub_layers) skip[sub] = true;
-                }
             for (std::size_t k = t.layers.size(); k-- > 0;) {
                 const Layer& l = t.layers[k];
-                if (!l.container || skip[k]) continue;
+                // costed by the library, or inside such a layer: no container kernel
+                if (!l.container || library_layers_[i][k] != none_ || library_inner_[i][k]) continue;
                 Callable& cc = containers[k];
                 cc.display = "layer " + l.name;
                 cc.kernel = paths[k];
