@@ -24,6 +24,32 @@ namespace {
 
 using Input = tao::pegtl::memory_input<tao::pegtl::tracking_mode::lazy>;
 
+// The position just past the '}' that closes the '{' at `open`, skipping strings and
+// comments; nothing when the text ends first (or a string is left open on its line).
+std::optional<std::size_t> closing_brace(std::string_view text, std::size_t open) {
+    if (open >= text.size() || text[open] != '{') return std::nullopt;
+    std::size_t depth = 0;
+    for (std::size_t i = open; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '#') {
+            std::size_t nl = text.find('\n', i);
+            if (nl == std::string_view::npos) return std::nullopt;
+            i = nl;
+        } else if (c == '"') {
+            for (++i; i < text.size() && text[i] != '"'; ++i) {
+                if (text[i] == '\n') return std::nullopt;
+                if (text[i] == '\\') ++i;
+            }
+            if (i >= text.size()) return std::nullopt;
+        } else if (c == '{') {
+            ++depth;
+        } else if (c == '}' && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return std::nullopt;
+}
+
 // A name or a string with the span it was written at.
 struct Piece {
     std::string text;
@@ -33,11 +59,12 @@ struct Piece {
 // What the actions build: the module, and the parts of the declaration being read. Each
 // declaration's action takes its parts and leaves the stacks empty.
 struct State {
-    State(const interp::SourceFile& f, ast::Module& m) : file(f), mod(m), parser(f) {}
+    State(const interp::SourceFile& f, ast::Module& m, bool lazy = false) : file(f), mod(m), parser(f), lazy_bodies(lazy) {}
 
     const interp::SourceFile& file;
     ast::Module& mod;
     ExpressionParser parser;
+    bool lazy_bodies = false;  // kernel bodies are scanned past, not parsed (skipped_body)
 
     std::vector<Piece> names;
     std::vector<Piece> strings;
@@ -78,6 +105,12 @@ struct State {
             ast::ExprPtr e = std::is_same_v<Tag, grammar::expr> ? parser.expr(pos) : parser.sum(pos);
             if (!e) return false;
             exprs.push_back(std::move(e));
+        } else if constexpr (std::is_same_v<Tag, grammar::skipped_body>) {
+            if (!lazy_bodies) return false;
+            auto end = closing_brace(file.text(), pos);
+            if (!end) return false;  // unbalanced: kernel_body reports where
+            kernel.unread_body = Span{&file, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(*end)};
+            pos = *end;
         } else if constexpr (std::is_same_v<Tag, grammar::call>) {
             call = parser.call(pos);
             if (!call) return false;
@@ -567,8 +600,9 @@ Unclosed find_unclosed(std::string_view text, std::size_t upto) {
 
 // Parses `file` with Rule into `mod`, turning every syntax error into a CostiError.
 template <typename Rule>
-void run(const interp::SourceFile& file, State& st) {
+void run(const interp::SourceFile& file, State& st, std::size_t from = 0) {
     Input in(file.text().data(), file.text().size(), file.name());
+    in.bump(from);  // positions stay counted from the start of the file
     try {
         tao::pegtl::parse<Rule, action, control>(in, st);
     } catch (const tao::pegtl::parse_error& e) {
@@ -580,12 +614,22 @@ void run(const interp::SourceFile& file, State& st) {
 
 }  // namespace
 
-interp::ast::Module parse_module(const interp::SourceFile& file) {
+interp::ast::Module parse_module(const interp::SourceFile& file, bool lazy_bodies) {
     interp::ast::Module mod;
     mod.file = &file;
-    State st(file, mod);
+    State st(file, mod, lazy_bodies);
     run<grammar::file>(file, st);
     return mod;
+}
+
+void parse_body(interp::ast::Kernel& kernel) {
+    if (!kernel.unread_body) return;
+    const interp::SourceFile& file = *kernel.unread_body->file;
+    interp::ast::Module none;
+    State st(file, none);
+    run<kernel_body>(file, st, kernel.unread_body->begin);
+    kernel.body = std::move(st.kernel.body);
+    kernel.unread_body.reset();
 }
 
 interp::ast::ExprPtr parse_expression(const interp::SourceFile& file) {

@@ -9,8 +9,13 @@
 
 namespace costi::grammar {
 
-// Parses a whole .cost file.
-interp::ast::Module parse_module(const interp::SourceFile& file);
+// Parses a whole .cost file. With `lazy_bodies`, each kernel's body is only scanned to its
+// closing brace and kept as text (ast::Kernel::unread_body) for parse_body to read if needed.
+interp::ast::Module parse_module(const interp::SourceFile& file, bool lazy_bodies = false);
+
+// Parses the unread body of a kernel of a lazily read file (nothing when it has none).
+// Throws interp::CostiError (E0001) as parse_module would at the same place.
+void parse_body(interp::ast::Kernel& kernel);
 
 // Parses a file's text as one expression (command-line values, REPL input).
 interp::ast::ExprPtr parse_expression(const interp::SourceFile& file);

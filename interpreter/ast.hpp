@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,10 @@ struct Kernel {
     std::vector<Param> params;
     std::vector<Stmt> body;
     Span decl_span;  // the whole declaration, `kernel` to `}` (the formatter orders by it)
+    // A kernel of a library file read lazily (grammar::parse_module's `lazy_bodies`): the text
+    // of its body, `{` to `}`, not parsed yet, and `body` empty until grammar::parse_body
+    // reads it. The checker leaves out a kernel whose body is unread (interpreter/needed.hpp).
+    std::optional<Span> unread_body;
 };
 
 struct Metric {

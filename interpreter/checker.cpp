@@ -393,6 +393,10 @@ public:
         std::unordered_map<std::string, Span> defined;
         for (const auto& m : modules) {
             for (const auto& kd : m.kernels) {
+                if (kd.unread_body) {  // a library kernel nothing here reaches (needed.hpp)
+                    unread_.insert(kd.name);
+                    continue;
+                }
                 if (!first_definition(defined, "kernel", kd.name, kd.name_span)) continue;
                 auto k = std::make_unique<Kernel>();
                 k->name = kd.name;
@@ -437,7 +441,9 @@ public:
                 auto next = alias_of.find(cur->target);
                 if (next == alias_of.end()) {
                     target = prog_.find_kernel(cur->target);
-                    if (target == nullptr) {
+                    if (target == nullptr && unread_.count(cur->target) != 0) {
+                        failed = true;  // an alias of an unread kernel is left out with it
+                    } else if (target == nullptr) {
                         auto best = saturated() ? std::nullopt : closest(cur->target, kernel_names());
                         error(code::unknown_kernel, cur->target_span,
                               "alias '" + cur->name + "' names unknown kernel '" + cur->target + "'",
@@ -948,6 +954,7 @@ public:
 private:
     Program& prog_;
     std::unordered_map<const Kernel*, const ast::Kernel*> ast_of_;
+    std::unordered_set<std::string> unread_;  // kernels left out: their bodies are unread
     std::size_t runtimes_visible_ = std::numeric_limits<std::size_t>::max();
 };
 

@@ -9,6 +9,7 @@
 
 #include "grammar/parse.hpp"
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/needed.hpp"
 #include "interpreter/text_file.hpp"
 
 namespace costi::interp {
@@ -239,7 +240,9 @@ const ast::Module& Loader::load_resolved(const fs::path& real, const std::string
         }
     }
     const SourceFile* file = sources_.add(display, read_file(real, {}, display));
-    modules_.push_back(grammar::parse_module(*file));
+    bool lazy = std::any_of(lazy_prefixes_.begin(), lazy_prefixes_.end(),
+                            [&](const std::string& prefix) { return key.rfind(prefix, 0) == 0; });
+    modules_.push_back(grammar::parse_module(*file, lazy));
     keys_.push_back(key);
     std::size_t index = modules_.size() - 1;
     by_path_.emplace(real.string(), index);
@@ -291,6 +294,24 @@ void Loader::load_imports(std::size_t module_index, const fs::path& dir, const s
         }
     }
 }
+
+void Loader::set_lazy_library(bool on) {
+    lazy_prefixes_.clear();
+    if (!on) return;
+    for (const auto& dir : library_dirs()) {
+        for (const char* sub : {"stdlib", "kernels"}) {
+            std::error_code ec;
+            auto c = fs::weakly_canonical(dir / sub, ec);
+            if (!ec) lazy_prefixes_.push_back(c.string() + "/");
+        }
+    }
+}
+
+void Loader::read_needed_bodies(const std::function<bool(const std::string&)>& also_root) {
+    interp::read_needed_bodies(modules_, also_root);
+}
+
+void Loader::read_all_bodies() { interp::read_all_bodies(modules_); }
 
 void Loader::truncate(std::size_t count) {
     if (modules_.size() > count) {

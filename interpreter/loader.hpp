@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -62,6 +63,13 @@ public:
 
     const std::vector<ast::Module>& modules() const { return modules_; }
 
+    // Reads the kernel bodies of the built-in library's stdlib/ and kernels/ files lazily
+    // from now on (needed.hpp): what `costi run` sets, since it checks only what it runs.
+    void set_lazy_library(bool on);
+    // Parses the unread bodies the loaded modules reach (needed.hpp); all of them.
+    void read_needed_bodies(const std::function<bool(const std::string&)>& also_root = {});
+    void read_all_bodies();
+
     // Forgets modules loaded after the first `count` (REPL rollback after a failed check).
     void truncate(std::size_t count);
 
@@ -78,6 +86,7 @@ private:
     std::unordered_map<std::string, std::size_t> by_path_;
     std::unordered_map<std::string, std::string> dir_keys_;  // folder as written -> canonical
     std::string key_of(const std::filesystem::path& p);
+    std::vector<std::string> lazy_prefixes_;  // canonical LIBRARY/stdlib/ and LIBRARY/kernels/
 };
 
 }  // namespace costi::interp

@@ -6,6 +6,7 @@
 
 #include "interpreter/checker.hpp"
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/needed.hpp"
 #include "interpreter/suggest.hpp"
 
 namespace costi::interp {
@@ -14,9 +15,39 @@ namespace fs = std::filesystem;
 
 Session::Session() : loader_(sources_), program_(std::make_unique<Program>(check({}))) {}
 
-void Session::recheck(std::size_t modules_before) {
+
+// With a lazily read library (set_lazy_library), checks what the roots reach; should that
+// fail, reads every body and checks again, so that the diagnostics are an eager load's.
+// With a config.json's library (`architecture` given), the kernels model_from_config_json
+// may pick or name are roots too: every transformers.… kernel, and any of that class name.
+std::unique_ptr<Program> Session::check_loaded(const std::string* architecture) {
+    if (!lazy_library_) return std::make_unique<Program>(check(loader_.modules()));
     try {
-        auto checked = std::make_unique<Program>(check(loader_.modules()));
+        if (architecture != nullptr) {
+            loader_.read_needed_bodies([architecture](const std::string& name) {
+                auto dot = name.rfind('.');
+                return name.rfind("transformers.", 0) == 0 ||
+                       (dot == std::string::npos ? name : name.substr(dot + 1)) == *architecture;
+            });
+        } else {
+            loader_.read_needed_bodies();
+        }
+        return std::make_unique<Program>(check(loader_.modules()));
+    } catch (const CostiError&) {
+        if (!has_unread_bodies(loader_.modules())) throw;
+    }
+    loader_.read_all_bodies();
+    return std::make_unique<Program>(check(loader_.modules()));
+}
+
+void Session::set_lazy_library(bool on) {
+    lazy_library_ = on;
+    loader_.set_lazy_library(on);
+}
+
+void Session::recheck(std::size_t modules_before, const std::string* architecture) {
+    try {
+        auto checked = check_loaded(architecture);
         // Models made from config.json point into the old program: find every new entry
         // first, and re-point them only when all exist, so a failure changes nothing.
         std::vector<const Kernel*> entries;
@@ -86,7 +117,7 @@ void Session::load_library(const std::string& architecture) {
         loader_.truncate(before);
         throw;
     }
-    recheck(before);
+    recheck(before, &architecture);
 }
 
 void Session::load_library_for(const std::string& config_json) {

@@ -47,6 +47,13 @@ public:
 
     // Loads a file (and its imports) and rechecks. On error the session is unchanged. Throws CostiError.
     void load_file(const std::string& path);
+    // From now on, reads the built-in library's kernel bodies only where the program reaches
+    // them (interpreter/needed.hpp): a command that runs one model (`costi run`, `formula`,
+    // `sweep`) parses and checks what it runs, not the whole library. Results and every
+    // diagnostic are those of an eager load; the session then holds only the kernels it
+    // reached, so commands that list or look up any kernel by name keep it off.
+    void set_lazy_library(bool on);
+
     // Loads several files (and their imports) and checks the program once: what loading them
     // one by one gives, for one check instead of one each. On error the session is unchanged.
     // None becomes the session's first file. Throws CostiError.
@@ -127,7 +134,9 @@ public:
                      int keep_depth = 0) const;
 
 private:
-    void recheck(std::size_t modules_before);
+    // `architecture`: the load is the library of a config.json of that model class.
+    void recheck(std::size_t modules_before, const std::string* architecture = nullptr);
+    std::unique_ptr<Program> check_loaded(const std::string* architecture);
 
     SourceSet sources_;
     Loader loader_;
@@ -135,6 +144,7 @@ private:
     std::vector<std::unique_ptr<Model>> json_models_;
     const SourceFile* first_file_ = nullptr;
     EvalLimits limits_;
+    bool lazy_library_ = false;
 };
 
 }  // namespace costi::interp

@@ -204,6 +204,9 @@ std::vector<std::uint32_t> parse_metrics(const interp::Program& program, const s
 void load(RunState& st, const std::string& file) {
     st.loaded_file = file;
     st.session = std::make_unique<interp::Session>();
+    // run, formula and sweep evaluate one model: only the library kernels it reaches are
+    // read and checked (interpreter/needed.hpp, docs/performance.md "Start-up").
+    st.session->set_lazy_library(true);
     try {
         if (!file.empty()) {
             st.ref = find_model(file);

@@ -1,0 +1,195 @@
+// Reading only the library a run needs (interpreter/needed.hpp): the same results and the
+// same diagnostics as reading every body, with unreached kernel bodies never parsed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "interpreter/diagnostics.hpp"
+#include "interpreter/loader.hpp"
+#include "interpreter/session.hpp"
+
+using namespace costi::interp;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path source_dir = fs::path(COSTI_TEST_DIR).parent_path();
+
+// Two trees are the same: labels, kernels, counts and every metric, all the way down.
+void expect_same(const CostNode& a, const CostNode& b, const std::string& where) {
+    ASSERT_EQ(a.label, b.label) << where;
+    ASSERT_EQ(a.kernel == nullptr, b.kernel == nullptr) << where;
+    if (a.kernel != nullptr) {
+        ASSERT_EQ(a.kernel->name, b.kernel->name) << where;
+    }
+    ASSERT_EQ(a.count, b.count) << where << "/" << a.label;
+    ASSERT_EQ(a.cost, b.cost) << where << "/" << a.label;
+    ASSERT_EQ(a.children.size(), b.children.size()) << where << "/" << a.label;
+    for (std::size_t i = 0; i < a.children.size(); ++i) expect_same(a.children[i], b.children[i], where + "/" + a.label);
+}
+
+// A scratch library folder (LIB/stdlib/…, read lazily once it is a library folder) and a
+// user file beside it.
+class LazyLibrary : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("costi-needed-" + std::to_string(::getpid()));
+        fs::create_directories(dir_ / "stdlib");
+        write("stdlib/lib.cost", R"(metric flops
+runtime seq_len: int >= 1 = 1
+# a comment with a brace {
+kernel lib.good(n) {
+  doc "braces in strings: } {"
+  flops = n * seq_len   # and in comments }
+}
+kernel lib.unused(n) {
+  flops = (n +
+}
+kernel lib.helper(n) { flops = 2 * n }
+kernel lib.outer(n) { inner: $lib.helper(n = n) }
+alias lib.alias_of_helper = lib.helper
+alias lib.alias_of_unused = lib.unused
+)");
+        set_library_dir(dir_);
+    }
+    void TearDown() override {
+        set_library_dir({});
+        fs::remove_all(dir_);
+    }
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream(dir_ / name) << text;
+    }
+    std::string user(const std::string& body) {
+        write("user.cost", "import \"stdlib/lib.cost\"\n" + body);
+        return (dir_ / "user.cost").string();
+    }
+    static std::string flops(Session& s) {
+        auto root = s.run(s.pick_model(""), {});
+        return (root.count * root.cost[*s.program().find_metric("flops")]).to_string();
+    }
+    fs::path dir_;
+};
+
+// The first diagnostic of loading `path`, eagerly or lazily, as "CODE line:col message | hint".
+std::string first_error(const std::string& path, bool lazy) {
+    Session s;
+    s.set_lazy_library(lazy);
+    try {
+        s.load_file(path);
+    } catch (const CostiError& e) {
+        const auto& d = e.diagnostics().front();
+        auto lc = d.span.file != nullptr ? d.span.file->line_col(d.span.begin) : LineCol{};
+        return std::string(d.code) + " " + std::to_string(lc.line) + ":" + std::to_string(lc.col) + " " + d.message +
+               " | " + d.hint;
+    }
+    return "no error";
+}
+
+}  // namespace
+
+TEST_F(LazyLibrary, AnUnreachedBodyIsNeverParsed) {
+    std::string path = user("model m = $lib.good(n = 7)\n");
+    Session lazy;
+    lazy.set_lazy_library(true);
+    lazy.load_file(path);
+    EXPECT_EQ(flops(lazy), "7");
+    EXPECT_NE(lazy.program().find_kernel("lib.good"), nullptr);
+    EXPECT_EQ(lazy.program().find_kernel("lib.unused"), nullptr);  // its body has a syntax error
+    EXPECT_EQ(lazy.program().find_kernel("lib.outer"), nullptr);
+    EXPECT_EQ(lazy.program().find_kernel("lib.alias_of_unused"), nullptr);
+    // Read eagerly, the broken body is an error (line 10: `flops = (n +` then `}`).
+    EXPECT_EQ(first_error(path, false).substr(0, 11), "E0001 10:1 ");
+}
+
+TEST_F(LazyLibrary, CallsAndAliasesAreFollowed) {
+    std::string path = user("model m = $lib.outer(n = 5)\nkernel mine() { a: $lib.alias_of_helper(n = 1) }\n");
+    Session lazy;
+    lazy.set_lazy_library(true);
+    lazy.load_file(path);
+    EXPECT_EQ(flops(lazy), "10");
+    EXPECT_NE(lazy.program().find_kernel("lib.helper"), nullptr);
+    EXPECT_EQ(lazy.program().find_kernel("lib.alias_of_helper"), lazy.program().find_kernel("lib.helper"));
+}
+
+TEST_F(LazyLibrary, AReachedBrokenBodyFailsAsAnEagerLoadDoes) {
+    std::string path = user("model m = $lib.unused(n = 1)\n");
+    std::string eager = first_error(path, false);
+    EXPECT_EQ(eager.substr(0, 6), "E0001 ");
+    EXPECT_EQ(first_error(path, true), eager);
+}
+
+TEST_F(LazyLibrary, CheckErrorsAreThoseOfAnEagerLoad) {
+    // A misspelt kernel: the suggestion is searched among every kernel, as eagerly.
+    std::string misspelt = user("model m = $lib.unuse(n = 1)\n");
+    std::string eager = first_error(misspelt, false);
+    // (eagerly the broken body is reported first; the lazy load then reads every body)
+    EXPECT_EQ(first_error(misspelt, true), eager);
+}
+
+TEST_F(LazyLibrary, ASuggestionIsSearchedAmongEveryKernel) {
+    write("stdlib/lib.cost", "metric flops\nkernel lib.alpha() { flops = 1 }\nkernel lib.unused_kernel() { flops = 2 }\n");
+    std::string path = user("model m = $lib.unused_kernal()\n");
+    std::string eager = first_error(path, false);
+    EXPECT_NE(eager.find("did you mean 'lib.unused_kernel'?"), std::string::npos) << eager;
+    EXPECT_EQ(first_error(path, true), eager);
+}
+
+TEST_F(LazyLibrary, ANameDeclaredTwiceReadsEveryBody) {
+    write("stdlib/lib.cost", "metric flops\nkernel lib.a() { flops = 1 }\nkernel lib.b() { flops = 2 }\n");
+    std::string path = user("kernel lib.b() { flops = 3 }\nmodel m = $lib.a()\n");
+    std::string eager = first_error(path, false);
+    EXPECT_EQ(eager.substr(0, 6), std::string(code::duplicate_def) + " ");
+    EXPECT_EQ(first_error(path, true), eager);
+}
+
+TEST_F(LazyLibrary, AUserFileIsAlwaysReadWhole) {
+    // Only the library's stdlib/ and kernels/ folders are read lazily: an error in an
+    // unused kernel of the user's own file is reported either way.
+    std::string path = user("kernel mine() { flops = ( }\nmodel m = $lib.good(n = 1)\n");
+    std::string eager = first_error(path, false);
+    EXPECT_EQ(eager.substr(0, 6), "E0001 ");
+    EXPECT_EQ(first_error(path, true), eager);
+}
+
+// Every model of the library gives the same whole tree read lazily as eagerly.
+TEST(Needed, EveryLibraryModelRunsTheSameReadLazily) {
+    std::vector<fs::path> models;
+    for (const auto& entry : fs::directory_iterator(source_dir / "models"))
+        if (entry.path().extension() == ".cost") models.push_back(entry.path());
+    std::sort(models.begin(), models.end());
+    ASSERT_GE(models.size(), 14u);
+    for (const auto& path : models) {
+        Session eager;
+        eager.load_file(path.string());
+        Session lazy;
+        lazy.set_lazy_library(true);
+        lazy.load_file(path.string());
+        for (int cache_len : {0, 1000}) {  // a prefill, and a step with a cache (an error for encoders)
+            Overrides at;
+            at.runtime.emplace_back("seq_len", Value::of(Number(128)));
+            at.runtime.emplace_back("cache_len", Value::of(Number(cache_len)));
+            std::string eager_error;
+            CostNode eager_tree;
+            try {
+                eager_tree = eager.run(eager.pick_model(""), at);
+            } catch (const CostiError& e) {
+                eager_error = e.what();
+            }
+            if (!eager_error.empty()) {
+                EXPECT_THROW(
+                    try { lazy.run(lazy.pick_model(""), at); } catch (const CostiError& e) {
+                        EXPECT_EQ(std::string(e.what()), eager_error) << path;
+                        throw;
+                    },
+                    CostiError);
+                continue;
+            }
+            expect_same(eager_tree, lazy.run(lazy.pick_model(""), at), path.filename().string());
+        }
+        // The lazy session holds fewer kernels: the library's unused ones were never read.
+        EXPECT_LT(lazy.program().kernels.size(), eager.program().kernels.size()) << path;
+    }
+}
