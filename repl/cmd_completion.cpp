@@ -122,7 +122,11 @@ std::vector<Candidate> candidates(const std::vector<std::string>& words) {
     const std::string& current = words.back();
     std::vector<std::string> before(words.begin() + 1, words.end() - 1);
     CLI::App app{"", command->name};
-    (void)command->define(app, before);
+    // The table --help shows: with every runtime variable's flag (cmd_run.cpp's prepare adds
+    // only the flags a command line names, except for --help).
+    std::vector<std::string> table_of{"--help"};
+    table_of.insert(table_of.end(), before.begin(), before.end());
+    (void)command->define(app, table_of);
     if (!current.empty() && current[0] == '-') {
         for (const CLI::Option* o : app.get_options()) {
             for (const auto& n : o->get_lnames()) out.push_back({"--" + n, o->get_description()});

@@ -87,7 +87,7 @@ std::string option_entry(const CLI::Option& o) {
 // The section of one command: synopsis, description, arguments and options in their groups.
 std::string command_section(const Command& c) {
     CLI::App app{"", std::string("costi ") + c.name};
-    (void)c.define(app, {});
+    (void)c.define(app, {"--help"});  // the table --help shows, every runtime flag included
     std::string synopsis = "\\fBcosti " + roff_text(c.name) + "\\fR";
     std::string arguments;
     for (const CLI::Option* o : app.get_options()) {

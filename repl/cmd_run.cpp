@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "interpreter/config_json.hpp"
 #include "interpreter/domain.hpp"
@@ -378,8 +379,25 @@ void prepare(const std::shared_ptr<RunState>& st, CLI::App& app, const std::vect
     }
     load_program(*st, find_file(app, args));
     st->config_json.clear();
-    for (const auto& r : st->session->program().runtimes) {
+    // A flag for each runtime variable the arguments name (CLI11 checks every new option
+    // against all the others: the thirty-odd flags were a tenth of a short run); every flag
+    // for --help, and when some `--NAME` is no option at all, so that its "did you mean"
+    // searches them all.
+    const auto& runtimes = st->session->program().runtimes;
+    std::set<std::string> named;
+    bool every_flag = false;
+    for (const auto& a : args) {
+        if (a == "-h" || a == "--help") every_flag = true;
+        if (a.size() <= 2 || a.rfind("--", 0) != 0) continue;
+        std::string name = a.substr(2, a.find('=') - 2);
+        if (app.get_option_no_throw("--" + name) != nullptr) continue;
+        named.insert(name);
+        every_flag = every_flag || std::none_of(runtimes.begin(), runtimes.end(),
+                                                [&](const interp::Runtime& r) { return r.name == name; });
+    }
+    for (const auto& r : runtimes) {
         std::string flag = "--" + r.name;
+        if (!every_flag && named.count(r.name) == 0) continue;
         if (app.get_option_no_throw(flag) != nullptr) continue;  // a fixed option takes precedence
         std::string help = r.doc.empty() ? "" : r.doc + "; ";
         help += r.domain.describe();
