@@ -204,6 +204,31 @@ std::optional<Op> ExpressionParser::op_at(Level level, std::size_t s, std::size_
     return std::nullopt;
 }
 
+const ExpressionParser::NextOp& ExpressionParser::next_op(std::size_t pos) {
+    if (pos == next_op_pos_) return next_op_;
+    next_op_ = NextOp{};
+    next_op_.at = skip_blanks(pos);
+    // The one level whose operators can start with this character (op_at tells the rest).
+    std::optional<Level> level;
+    switch (next_op_.at < text_.size() ? text_[next_op_.at] : '\0') {
+        case '?': level = Level::defaulted; break;
+        case 'o': level = Level::disjunction; break;
+        case 'a': level = Level::conjunction; break;
+        case '=': case '!': case '<': case '>': level = Level::comparison; break;
+        case '+': case '-': level = Level::sum; break;
+        case '*': case '/': case '%': level = Level::product; break;
+        default: break;
+    }
+    if (level) {
+        if (auto op = op_at(*level, next_op_.at, next_op_.len)) {
+            next_op_.level = level;
+            next_op_.op = *op;
+        }
+    }
+    next_op_pos_ = pos;
+    return next_op_;
+}
+
 ExprPtr ExpressionParser::operand(Level level, std::size_t& pos) {
     switch (level) {
         case Level::defaulted:
@@ -229,16 +254,15 @@ ExprPtr ExpressionParser::chain(Level level, std::size_t& pos) {
     std::vector<ExprPtr> terms;
     std::vector<Op> ops;
     for (;;) {
-        std::size_t s = skip_blanks(pos);
-        std::size_t len = 0;
-        auto op = op_at(level, s, len);
-        if (!op) break;
-        std::size_t q = skip_blanks(s + len);
-        ExprPtr next = operand(level, q);
-        if (!next) fail(q, operand_message);
+        const NextOp& next = next_op(pos);
+        if (next.level != level) break;
+        Op op = next.op;  // (copied: parsing the operand asks next_op again)
+        std::size_t q = skip_blanks(next.at + next.len);
+        ExprPtr operand_after = operand(level, q);
+        if (!operand_after) fail(q, operand_message);
         if (terms.empty()) terms.push_back(std::move(first));
-        terms.push_back(std::move(next));
-        ops.push_back(*op);
+        terms.push_back(std::move(operand_after));
+        ops.push_back(op);
         pos = q;
         if (level == Level::comparison) break;  // comparisons do not chain
     }

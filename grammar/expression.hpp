@@ -88,6 +88,16 @@ private:
     interp::ast::ExprPtr primary(std::size_t& pos);
     interp::ast::ExprPtr number(std::size_t& pos);
     std::optional<interp::ast::Op> op_at(Level level, std::size_t pos, std::size_t& len) const;
+    // The binary operator after an operand that ends at `pos`: where it is (past blanks and
+    // comments), its level and length. Each enclosing level asks in turn, so the answer for
+    // the last position asked is kept rather than scanned again.
+    struct NextOp {
+        std::size_t at = 0;
+        std::optional<Level> level;  // none: no binary operator follows
+        interp::ast::Op op = interp::ast::Op::add;
+        std::size_t len = 0;
+    };
+    const NextOp& next_op(std::size_t pos);
     interp::ast::ExprPtr combine(Level level, std::vector<interp::ast::ExprPtr>& terms, std::vector<interp::ast::Op>& ops);
     interp::ast::ExprPtr balanced(std::vector<interp::ast::ExprPtr>& terms, const std::vector<interp::ast::Op>& ops,
                                   std::size_t lo, std::size_t hi, bool flip);
@@ -113,6 +123,8 @@ private:
     const interp::SourceFile& file_;
     std::string_view text_;
     int depth_ = 0;
+    std::size_t next_op_pos_ = std::string_view::npos;  // the position next_op_ answers for
+    NextOp next_op_;
 };
 
 }  // namespace costi::grammar
