@@ -139,10 +139,10 @@ struct expr : handwritten<expr> {};
 struct sum : handwritten<sum> {};
 struct call : handwritten<call> {};
 struct binding_list : handwritten<binding_list> {};
-// A kernel body `{ … }` left unparsed: matched (by a scan for its closing brace, past
-// strings and comments) only when the file is read lazily, else it fails and kernel_body
-// parses the body (interpreter/needed.hpp).
-struct skipped_body : handwritten<skipped_body> {};
+// A kernel's parameters and body `(…) { … }` left unparsed: matched (by a scan for the
+// closing parenthesis and brace, past strings and comments) only when the file is read
+// lazily, else it fails and kernel_rest parses them (interpreter/needed.hpp).
+struct skipped_kernel : handwritten<skipped_kernel> {};
 
 // Tokens read by the expression parser, named for their messages (errors.hpp).
 struct digits : seq<digit, star<opt<one<'_'>>, digit>> {};
@@ -166,7 +166,8 @@ struct param_list : seq<open_paren, ws, opt<param, star<ws, sep, ws, param>, opt
 struct kernel_end : one<'}'> {};
 struct kernel_body : seq<expect<open_brace>, ws, star<stmt, ws>, expect<kernel_end>> {};
 struct kernel_name : qname {};
-struct kernel_decl : seq<kw_kernel, ws, expect<kernel_name>, ws, opt<param_list, ws>, sor<skipped_body, kernel_body>> {};
+struct kernel_rest : seq<opt<param_list, ws>, kernel_body> {};
+struct kernel_decl : seq<kw_kernel, ws, expect<kernel_name>, ws, sor<skipped_kernel, kernel_rest>> {};
 
 // ---- other declarations ----
 struct import_decl : seq<kw_import, ws, expect<string_lit>> {};

@@ -6,6 +6,7 @@
 #include <tao/pegtl/contrib/analyze.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <optional>
 #include <string_view>
@@ -24,12 +25,23 @@ namespace {
 
 using Input = tao::pegtl::memory_input<tao::pegtl::tracking_mode::lazy>;
 
-// The position just past the '}' that closes the '{' at `open`, skipping strings and
-// comments; nothing when the text ends first (or a string is left open on its line).
-std::optional<std::size_t> closing_brace(std::string_view text, std::size_t open) {
-    if (open >= text.size() || text[open] != '{') return std::nullopt;
+// The position just past the bracket that closes the one at `open` ('{' or '('), skipping
+// strings and comments; nothing when the text ends first (or a string is left open on its
+// line).
+std::optional<std::size_t> closing_bracket(std::string_view text, std::size_t open) {
+    if (open >= text.size() || (text[open] != '{' && text[open] != '(')) return std::nullopt;
+    const char opener = text[open];
+    const char closer = opener == '{' ? '}' : ')';
+    // The characters that matter here; the loop steps over every other byte in a tight run.
+    static constexpr auto special = [] {
+        std::array<bool, 256> table{};
+        for (unsigned char c : {'#', '"', '{', '}', '(', ')'}) table[c] = true;
+        return table;
+    }();
     std::size_t depth = 0;
     for (std::size_t i = open; i < text.size(); ++i) {
+        while (i < text.size() && !special[static_cast<unsigned char>(text[i])]) ++i;
+        if (i >= text.size()) break;
         char c = text[i];
         if (c == '#') {
             std::size_t nl = text.find('\n', i);
@@ -41,9 +53,9 @@ std::optional<std::size_t> closing_brace(std::string_view text, std::size_t open
                 if (text[i] == '\\') ++i;
             }
             if (i >= text.size()) return std::nullopt;
-        } else if (c == '{') {
+        } else if (c == opener) {
             ++depth;
-        } else if (c == '}' && --depth == 0) {
+        } else if (c == closer && --depth == 0) {
             return i + 1;
         }
     }
@@ -64,7 +76,7 @@ struct State {
     const interp::SourceFile& file;
     ast::Module& mod;
     ExpressionParser parser;
-    bool lazy_bodies = false;  // kernel bodies are scanned past, not parsed (skipped_body)
+    bool lazy_bodies = false;  // kernels' parameters and bodies are scanned past (skipped_kernel)
 
     std::vector<Piece> names;
     std::vector<Piece> strings;
@@ -105,10 +117,16 @@ struct State {
             ast::ExprPtr e = std::is_same_v<Tag, grammar::expr> ? parser.expr(pos) : parser.sum(pos);
             if (!e) return false;
             exprs.push_back(std::move(e));
-        } else if constexpr (std::is_same_v<Tag, grammar::skipped_body>) {
+        } else if constexpr (std::is_same_v<Tag, grammar::skipped_kernel>) {
             if (!lazy_bodies) return false;
-            auto end = closing_brace(file.text(), pos);
-            if (!end) return false;  // unbalanced: kernel_body reports where
+            std::size_t open = pos;
+            if (open < file.text().size() && file.text()[open] == '(') {
+                auto params_end = closing_bracket(file.text(), open);
+                if (!params_end) return false;  // unbalanced: kernel_rest reports where
+                open = parser.skip_blanks(*params_end);
+            }
+            auto end = closing_bracket(file.text(), open);
+            if (!end || file.text()[open] != '{') return false;
             kernel.unread_body = Span{&file, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(*end)};
             pos = *end;
         } else if constexpr (std::is_same_v<Tag, grammar::call>) {
@@ -627,7 +645,8 @@ void parse_body(interp::ast::Kernel& kernel) {
     const interp::SourceFile& file = *kernel.unread_body->file;
     interp::ast::Module none;
     State st(file, none);
-    run<kernel_body>(file, st, kernel.unread_body->begin);
+    run<kernel_rest>(file, st, kernel.unread_body->begin);
+    kernel.params = std::move(st.kernel.params);
     kernel.body = std::move(st.kernel.body);
     kernel.unread_body.reset();
 }

@@ -9,11 +9,13 @@
 
 namespace costi::grammar {
 
-// Parses a whole .cost file. With `lazy_bodies`, each kernel's body is only scanned to its
-// closing brace and kept as text (ast::Kernel::unread_body) for parse_body to read if needed.
+// Parses a whole .cost file. With `lazy_bodies`, each kernel's parameters and body are only
+// scanned to their closing brace and kept as text (ast::Kernel::unread_body) for parse_body
+// to read if needed.
 interp::ast::Module parse_module(const interp::SourceFile& file, bool lazy_bodies = false);
 
-// Parses the unread body of a kernel of a lazily read file (nothing when it has none).
+// Parses the unread parameters and body of a kernel of a lazily read file (nothing when it
+// has none).
 // Throws interp::CostiError (E0001) as parse_module would at the same place.
 void parse_body(interp::ast::Kernel& kernel);
 

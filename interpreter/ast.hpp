@@ -116,8 +116,9 @@ struct Kernel {
     std::vector<Stmt> body;
     Span decl_span;  // the whole declaration, `kernel` to `}` (the formatter orders by it)
     // A kernel of a library file read lazily (grammar::parse_module's `lazy_bodies`): the text
-    // of its body, `{` to `}`, not parsed yet, and `body` empty until grammar::parse_body
-    // reads it. The checker leaves out a kernel whose body is unread (interpreter/needed.hpp).
+    // of its parameters and body, `(` or `{` to the last `}`, not parsed yet; `params` and
+    // `body` stay empty until grammar::parse_body reads them. The checker leaves out a kernel
+    // whose body is unread (interpreter/needed.hpp).
     std::optional<Span> unread_body;
 };
 

@@ -52,6 +52,7 @@ kernel lib.helper(n) { flops = 2 * n }
 kernel lib.outer(n) { inner: $lib.helper(n = n) }
 alias lib.alias_of_helper = lib.helper
 alias lib.alias_of_unused = lib.unused
+kernel lib.bad_params(n = , m = "a ) in a string") { flops = n }
 )");
         set_library_dir(dir_);
     }
@@ -100,6 +101,7 @@ TEST_F(LazyLibrary, AnUnreachedBodyIsNeverParsed) {
     EXPECT_EQ(lazy.program().find_kernel("lib.unused"), nullptr);  // its body has a syntax error
     EXPECT_EQ(lazy.program().find_kernel("lib.outer"), nullptr);
     EXPECT_EQ(lazy.program().find_kernel("lib.alias_of_unused"), nullptr);
+    EXPECT_EQ(lazy.program().find_kernel("lib.bad_params"), nullptr);  // nor are its parameters
     // Read eagerly, the broken body is an error (line 10: `flops = (n +` then `}`).
     EXPECT_EQ(first_error(path, false).substr(0, 11), "E0001 10:1 ");
 }
