@@ -1,6 +1,7 @@
 // libedit on a terminal, plain getline otherwise.
 #include "repl/line_reader.hpp"
 
+#include <dlfcn.h>
 #include <histedit.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,7 @@
 #include <cstdlib>
 #include <cwchar>
 #include <iostream>
+#include <type_traits>
 
 namespace costi::repl {
 
@@ -98,6 +100,52 @@ LineReader::Status read_plain(std::string& line) {
     return LineReader::Status::line;
 }
 
+// libedit's functions, from the shared library loaded the first time a terminal session
+// needs them: the executable does not link libedit, so that every other command starts
+// without loading it and the three libraries it needs (docs/performance.md, "Start-up").
+// Null when it cannot be loaded: the REPL then reads plain lines.
+struct Libedit {
+    decltype(&::el_init) el_init = nullptr;
+    decltype(&::el_end) el_end = nullptr;
+    decltype(&::el_set) el_set = nullptr;
+    decltype(&::el_get) el_get = nullptr;
+    decltype(&::el_gets) el_gets = nullptr;
+    decltype(&::el_line) el_line = nullptr;
+    decltype(&::el_insertstr) el_insertstr = nullptr;
+    decltype(&::el_resize) el_resize = nullptr;
+    decltype(&::el_source) el_source = nullptr;
+    decltype(&::history_init) history_init = nullptr;
+    decltype(&::history_end) history_end = nullptr;
+    decltype(&::history) history = nullptr;
+};
+
+const Libedit* libedit() {
+    static const Libedit* loaded = []() -> const Libedit* {
+        void* lib = dlopen(COSTI_LIBEDIT_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (lib == nullptr) return nullptr;
+        static Libedit l;
+        bool all = true;
+        auto load = [&](auto& fn, const char* name) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
+            all = all && fn != nullptr;
+        };
+        load(l.el_init, "el_init");
+        load(l.el_end, "el_end");
+        load(l.el_set, "el_set");
+        load(l.el_get, "el_get");
+        load(l.el_gets, "el_gets");
+        load(l.el_line, "el_line");
+        load(l.el_insertstr, "el_insertstr");
+        load(l.el_resize, "el_resize");
+        load(l.el_source, "el_source");
+        load(l.history_init, "history_init");
+        load(l.history_end, "history_end");
+        load(l.history, "history");
+        return all ? &l : nullptr;
+    }();
+    return loaded;
+}
+
 }  // namespace
 
 struct LineReader::Editor {
@@ -115,7 +163,7 @@ struct LineReader::Editor {
 
     static Editor* of(EditLine* el) {
         void* data = nullptr;
-        el_get(el, EL_CLIENTDATA, &data);
+        libedit()->el_get(el, EL_CLIENTDATA, &data);
         return static_cast<Editor*>(data);
     }
 
@@ -145,7 +193,7 @@ struct LineReader::Editor {
             }
             if (resize_flag != 0) {
                 resize_flag = 0;
-                el_resize(el);
+                libedit()->el_resize(el);
             }
             pollfd p{STDIN_FILENO, POLLIN, 0};
             if (ppoll(&p, 1, nullptr, &old) < 0) {
@@ -182,7 +230,7 @@ struct LineReader::Editor {
 
     static unsigned char complete(EditLine* el, int) {
         Editor* ed = of(el);
-        const LineInfo* li = el_line(el);
+        const LineInfo* li = libedit()->el_line(el);
         std::string before(li->buffer, li->cursor);
         Completion c = ed->completer(before);
         if (c.candidates.empty() || c.word_begin > before.size()) return CC_REFRESH_BEEP;
@@ -192,11 +240,11 @@ struct LineReader::Editor {
         if (common.size() > word.size() && common.compare(0, word.size(), word) == 0) {
             std::string rest = common.substr(word.size());
             if (unique && c.space_after) rest += ' ';
-            el_insertstr(el, rest.c_str());
+            libedit()->el_insertstr(el, rest.c_str());
             return CC_REFRESH;
         }
         if (unique) {
-            if (c.space_after && (li->cursor == li->lastchar || *li->cursor != ' ')) el_insertstr(el, " ");
+            if (c.space_after && (li->cursor == li->lastchar || *li->cursor != ' ')) libedit()->el_insertstr(el, " ");
             return CC_REFRESH;
         }
         list_candidates(c.candidates);
@@ -207,9 +255,10 @@ struct LineReader::Editor {
 LineReader::LineReader(Completer completer, const std::string& history_path) {
     if (isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0) return;
     // libedit decodes and displays multibyte characters by the locale's character type.
+    if (libedit() == nullptr) return;  // libedit is not installed: read plain lines
     std::setlocale(LC_CTYPE, "");
     auto ed = std::make_unique<Editor>();
-    ed->el = el_init("costi", stdin, stdout, stderr);
+    ed->el = libedit()->el_init("costi", stdin, stdout, stderr);
     if (ed->el == nullptr) return;  // no usable terminal: read plain lines
     ed->completer = std::move(completer);
     ed->history_path = history_path;
@@ -222,32 +271,32 @@ LineReader::LineReader(Completer completer, const std::string& history_path) {
     sa.sa_handler = on_sigwinch;
     sigaction(SIGWINCH, &sa, &ed->old_winch);
 
-    el_set(ed->el, EL_CLIENTDATA, ed.get());
-    el_set(ed->el, EL_EDITOR, "emacs");
-    el_set(ed->el, EL_SIGNAL, 0);  // signals are ours: see read_char
+    libedit()->el_set(ed->el, EL_CLIENTDATA, ed.get());
+    libedit()->el_set(ed->el, EL_EDITOR, "emacs");
+    libedit()->el_set(ed->el, EL_SIGNAL, 0);  // signals are ours: see read_char
     // While a line is edited, Ctrl-C must not make the terminal throw away what was typed
     // after it or the prompt printed after it: read_char ends the line instead.
-    el_set(ed->el, EL_SETTY, "-d", "+noflsh", nullptr);
-    el_set(ed->el, EL_PROMPT, &Editor::prompt_of);
-    el_set(ed->el, EL_GETCFN, &Editor::read_char);
-    el_set(ed->el, EL_ADDFN, "costi-complete", "complete a command, name, config key or kernel", &Editor::complete);
-    el_set(ed->el, EL_BIND, "^I", "costi-complete", nullptr);
+    libedit()->el_set(ed->el, EL_SETTY, "-d", "+noflsh", nullptr);
+    libedit()->el_set(ed->el, EL_PROMPT, &Editor::prompt_of);
+    libedit()->el_set(ed->el, EL_GETCFN, &Editor::read_char);
+    libedit()->el_set(ed->el, EL_ADDFN, "costi-complete", "complete a command, name, config key or kernel", &Editor::complete);
+    libedit()->el_set(ed->el, EL_BIND, "^I", "costi-complete", nullptr);
 
-    ed->hist = history_init();
+    ed->hist = libedit()->history_init();
     if (ed->hist != nullptr) {
-        history(ed->hist, &ed->event, H_SETSIZE, history_size);
-        history(ed->hist, &ed->event, H_SETUNIQUE, 1);
-        if (!history_path.empty()) history(ed->hist, &ed->event, H_LOAD, history_path.c_str());
-        el_set(ed->el, EL_HIST, history, ed->hist);
+        libedit()->history(ed->hist, &ed->event, H_SETSIZE, history_size);
+        libedit()->history(ed->hist, &ed->event, H_SETUNIQUE, 1);
+        if (!history_path.empty()) libedit()->history(ed->hist, &ed->event, H_LOAD, history_path.c_str());
+        libedit()->el_set(ed->el, EL_HIST, libedit()->history, ed->hist);
     }
-    el_source(ed->el, nullptr);  // the user's ~/.editrc, as every libedit program reads it
+    libedit()->el_source(ed->el, nullptr);  // the user's ~/.editrc, as every libedit program reads it
     editor_ = std::move(ed);
 }
 
 LineReader::~LineReader() {
     if (!editor_) return;
-    if (editor_->hist != nullptr) history_end(editor_->hist);
-    el_end(editor_->el);
+    if (editor_->hist != nullptr) libedit()->history_end(editor_->hist);
+    libedit()->el_end(editor_->el);
     sigaction(SIGINT, &editor_->old_int, nullptr);
     sigaction(SIGWINCH, &editor_->old_winch, nullptr);
 }
@@ -275,7 +324,7 @@ LineReader::Status LineReader::read(const std::string& prompt, std::string& line
     editor_->overflow = false;
     editor_->prompt = prompt;
     int count = 0;
-    const char* text = el_gets(editor_->el, &count);
+    const char* text = libedit()->el_gets(editor_->el, &count);
     if (text == nullptr) {
         if (editor_->interrupted || interrupt_flag != 0) {
             interrupt_flag = 0;
@@ -296,8 +345,8 @@ LineReader::Status LineReader::read(const std::string& prompt, std::string& line
 void LineReader::remember(const std::string& line) {
     if (!editor_ || editor_->hist == nullptr) return;
     if (line.find_first_not_of(" \t") == std::string::npos || line.size() > max_history_line_bytes) return;
-    history(editor_->hist, &editor_->event, H_ENTER, line.c_str());
-    if (!editor_->history_path.empty()) history(editor_->hist, &editor_->event, H_SAVE, editor_->history_path.c_str());
+    libedit()->history(editor_->hist, &editor_->event, H_ENTER, line.c_str());
+    if (!editor_->history_path.empty()) libedit()->history(editor_->hist, &editor_->event, H_SAVE, editor_->history_path.c_str());
 }
 
 std::string default_history_path() {

@@ -23,8 +23,8 @@ deb=${debs[0]}
 echo "package: $(basename "$deb")"
 dpkg-deb -I "$deb"
 
-# Dependencies: what dpkg-shlibdeps found in the binary (libc6, libedit2) and libcosti.so
-# (libgmp10, libstdc++6).
+# Dependencies: what dpkg-shlibdeps found in the binary (libc6) and libcosti.so (libgmp10,
+# libstdc++6), and libedit2, which the REPL loads at run time and the package names itself.
 depends=$(dpkg-deb -f "$deb" Depends)
 names=$(sed 's/ *([^)]*)//g; s/, */\n/g' <<<"$depends")
 for need in libc6 libedit2 libgmp10 libstdc++6; do
