@@ -131,6 +131,35 @@ TEST_F(LazyLibrary, CheckErrorsAreThoseOfAnEagerLoad) {
     EXPECT_EQ(first_error(misspelt, true), eager);
 }
 
+TEST_F(LazyLibrary, TheSkipFindsTheEndPastEscapesStringsAndComments) {
+    // Long bodies (the skip goes sixteen bytes at a time), escapes, brackets inside strings
+    // and comments, a string with an escaped quote: the kernel after them is still found.
+    std::string filler(100, 'x');
+    write("stdlib/lib.cost", "metric flops\nkernel lib.first(n = \"(\", m = 1) {\n  doc \"" + filler +
+                                 " \\\" } { ( \\\\\"\n  # } ) " + filler + "\n  flops = m\n}\n" +
+                                 "kernel lib.second() { flops = 42 }   # {\n");
+    std::string path = user("model m = $lib.second()\n");
+    Session lazy;
+    lazy.set_lazy_library(true);
+    lazy.load_file(path);
+    EXPECT_EQ(flops(lazy), "42");
+    EXPECT_EQ(lazy.program().find_kernel("lib.first"), nullptr);
+    Session eager;
+    eager.load_file(path);
+    EXPECT_NE(eager.program().find_kernel("lib.first"), nullptr);  // the text is valid
+}
+
+TEST_F(LazyLibrary, AnUnclosedKernelFailsAsAnEagerLoadDoes) {
+    for (const char* broken : {"kernel lib.open() {\n  flops = 1\n", "kernel lib.open(n = 1 {\n  flops = 1\n}\n",
+                               "kernel lib.open() {\n  doc \"no end\n}\n"}) {
+        write("stdlib/lib.cost", std::string("metric flops\nkernel lib.ok() { flops = 1 }\n") + broken);
+        std::string path = user("model m = $lib.ok()\n");
+        std::string eager = first_error(path, false);
+        EXPECT_EQ(eager.substr(0, 6), "E0001 ") << broken;
+        EXPECT_EQ(first_error(path, true), eager) << broken;
+    }
+}
+
 TEST_F(LazyLibrary, ASuggestionIsSearchedAmongEveryKernel) {
     write("stdlib/lib.cost", "metric flops\nkernel lib.alpha() { flops = 1 }\nkernel lib.unused_kernel() { flops = 2 }\n");
     std::string path = user("model m = $lib.unused_kernal()\n");
