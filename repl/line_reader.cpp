@@ -104,19 +104,15 @@ LineReader::Status read_plain(std::string& line) {
 // needs them: the executable does not link libedit, so that every other command starts
 // without loading it and the three libraries it needs (docs/performance.md, "Start-up").
 // Null when it cannot be loaded: the REPL then reads plain lines.
+// (One list of the functions used, for the table and for loading it.)
+#define COSTI_LIBEDIT_FUNCTIONS(X) \
+    X(el_init) X(el_end) X(el_set) X(el_get) X(el_gets) X(el_line) X(el_insertstr) X(el_resize) X(el_source) \
+    X(history_init) X(history_end) X(history)
+
 struct Libedit {
-    decltype(&::el_init) el_init = nullptr;
-    decltype(&::el_end) el_end = nullptr;
-    decltype(&::el_set) el_set = nullptr;
-    decltype(&::el_get) el_get = nullptr;
-    decltype(&::el_gets) el_gets = nullptr;
-    decltype(&::el_line) el_line = nullptr;
-    decltype(&::el_insertstr) el_insertstr = nullptr;
-    decltype(&::el_resize) el_resize = nullptr;
-    decltype(&::el_source) el_source = nullptr;
-    decltype(&::history_init) history_init = nullptr;
-    decltype(&::history_end) history_end = nullptr;
-    decltype(&::history) history = nullptr;
+#define COSTI_LIBEDIT_POINTER(name) decltype(&::name) name = nullptr;
+    COSTI_LIBEDIT_FUNCTIONS(COSTI_LIBEDIT_POINTER)
+#undef COSTI_LIBEDIT_POINTER
 };
 
 const Libedit* libedit() {
@@ -129,18 +125,9 @@ const Libedit* libedit() {
             fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
             all = all && fn != nullptr;
         };
-        load(l.el_init, "el_init");
-        load(l.el_end, "el_end");
-        load(l.el_set, "el_set");
-        load(l.el_get, "el_get");
-        load(l.el_gets, "el_gets");
-        load(l.el_line, "el_line");
-        load(l.el_insertstr, "el_insertstr");
-        load(l.el_resize, "el_resize");
-        load(l.el_source, "el_source");
-        load(l.history_init, "history_init");
-        load(l.history_end, "history_end");
-        load(l.history, "history");
+#define COSTI_LIBEDIT_LOAD(name) load(l.name, #name);
+        COSTI_LIBEDIT_FUNCTIONS(COSTI_LIBEDIT_LOAD)
+#undef COSTI_LIBEDIT_LOAD
         return all ? &l : nullptr;
     }();
     return loaded;

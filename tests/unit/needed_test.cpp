@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <unistd.h>
 
 #include "interpreter/diagnostics.hpp"
@@ -67,11 +68,19 @@ kernel lib.bad_params(n = , m = "a ) in a string") { flops = n }
         write("user.cost", "import \"stdlib/lib.cost\"\n" + body);
         return (dir_ / "user.cost").string();
     }
+    // A session that read `path` lazily (kept by the fixture).
+    Session& load_lazily(const std::string& path) {
+        lazy_ = std::make_unique<Session>();
+        lazy_->set_lazy_library(true);
+        lazy_->load_file(path);
+        return *lazy_;
+    }
     static std::string flops(Session& s) {
         auto root = s.run(s.pick_model(""), {});
         return (root.count * root.cost[*s.program().find_metric("flops")]).to_string();
     }
     fs::path dir_;
+    std::unique_ptr<Session> lazy_;
 };
 
 // The first diagnostic of loading `path`, eagerly or lazily, as "CODE line:col message | hint".
@@ -89,13 +98,19 @@ std::string first_error(const std::string& path, bool lazy) {
     return "no error";
 }
 
+// The first diagnostic of loading `path` eagerly, having checked that a lazy load gives the
+// same one.
+std::string error_both_ways(const std::string& path) {
+    std::string eager = first_error(path, false);
+    EXPECT_EQ(first_error(path, true), eager) << path;
+    return eager;
+}
+
 }  // namespace
 
 TEST_F(LazyLibrary, AnUnreachedBodyIsNeverParsed) {
     std::string path = user("model m = $lib.good(n = 7)\n");
-    Session lazy;
-    lazy.set_lazy_library(true);
-    lazy.load_file(path);
+    Session& lazy = load_lazily(path);
     EXPECT_EQ(flops(lazy), "7");
     EXPECT_NE(lazy.program().find_kernel("lib.good"), nullptr);
     EXPECT_EQ(lazy.program().find_kernel("lib.unused"), nullptr);  // its body has a syntax error
@@ -108,27 +123,20 @@ TEST_F(LazyLibrary, AnUnreachedBodyIsNeverParsed) {
 
 TEST_F(LazyLibrary, CallsAndAliasesAreFollowed) {
     std::string path = user("model m = $lib.outer(n = 5)\nkernel mine() { a: $lib.alias_of_helper(n = 1) }\n");
-    Session lazy;
-    lazy.set_lazy_library(true);
-    lazy.load_file(path);
+    Session& lazy = load_lazily(path);
     EXPECT_EQ(flops(lazy), "10");
     EXPECT_NE(lazy.program().find_kernel("lib.helper"), nullptr);
     EXPECT_EQ(lazy.program().find_kernel("lib.alias_of_helper"), lazy.program().find_kernel("lib.helper"));
 }
 
 TEST_F(LazyLibrary, AReachedBrokenBodyFailsAsAnEagerLoadDoes) {
-    std::string path = user("model m = $lib.unused(n = 1)\n");
-    std::string eager = first_error(path, false);
-    EXPECT_EQ(eager.substr(0, 6), "E0001 ");
-    EXPECT_EQ(first_error(path, true), eager);
+    EXPECT_EQ(error_both_ways(user("model m = $lib.unused(n = 1)\n")).substr(0, 6), "E0001 ");
 }
 
 TEST_F(LazyLibrary, CheckErrorsAreThoseOfAnEagerLoad) {
-    // A misspelt kernel: the suggestion is searched among every kernel, as eagerly.
-    std::string misspelt = user("model m = $lib.unuse(n = 1)\n");
-    std::string eager = first_error(misspelt, false);
-    // (eagerly the broken body is reported first; the lazy load then reads every body)
-    EXPECT_EQ(first_error(misspelt, true), eager);
+    // A misspelt kernel, with a broken body in the library: eagerly its syntax error comes
+    // first; the lazy check fails, reads every body and reports the same.
+    EXPECT_EQ(error_both_ways(user("model m = $lib.unuse(n = 1)\n")).substr(0, 6), "E0001 ");
 }
 
 TEST_F(LazyLibrary, TheSkipFindsTheEndPastEscapesStringsAndComments) {
@@ -139,9 +147,7 @@ TEST_F(LazyLibrary, TheSkipFindsTheEndPastEscapesStringsAndComments) {
                                  " \\\" } { ( \\\\\"\n  # } ) " + filler + "\n  flops = m\n}\n" +
                                  "kernel lib.second() { flops = 42 }   # {\n");
     std::string path = user("model m = $lib.second()\n");
-    Session lazy;
-    lazy.set_lazy_library(true);
-    lazy.load_file(path);
+    Session& lazy = load_lazily(path);
     EXPECT_EQ(flops(lazy), "42");
     EXPECT_EQ(lazy.program().find_kernel("lib.first"), nullptr);
     Session eager;
@@ -153,36 +159,26 @@ TEST_F(LazyLibrary, AnUnclosedKernelFailsAsAnEagerLoadDoes) {
     for (const char* broken : {"kernel lib.open() {\n  flops = 1\n", "kernel lib.open(n = 1 {\n  flops = 1\n}\n",
                                "kernel lib.open() {\n  doc \"no end\n}\n"}) {
         write("stdlib/lib.cost", std::string("metric flops\nkernel lib.ok() { flops = 1 }\n") + broken);
-        std::string path = user("model m = $lib.ok()\n");
-        std::string eager = first_error(path, false);
-        EXPECT_EQ(eager.substr(0, 6), "E0001 ") << broken;
-        EXPECT_EQ(first_error(path, true), eager) << broken;
+        EXPECT_EQ(error_both_ways(user("model m = $lib.ok()\n")).substr(0, 6), "E0001 ") << broken;
     }
 }
 
 TEST_F(LazyLibrary, ASuggestionIsSearchedAmongEveryKernel) {
     write("stdlib/lib.cost", "metric flops\nkernel lib.alpha() { flops = 1 }\nkernel lib.unused_kernel() { flops = 2 }\n");
-    std::string path = user("model m = $lib.unused_kernal()\n");
-    std::string eager = first_error(path, false);
-    EXPECT_NE(eager.find("did you mean 'lib.unused_kernel'?"), std::string::npos) << eager;
-    EXPECT_EQ(first_error(path, true), eager);
+    std::string error = error_both_ways(user("model m = $lib.unused_kernal()\n"));
+    EXPECT_NE(error.find("did you mean 'lib.unused_kernel'?"), std::string::npos) << error;
 }
 
 TEST_F(LazyLibrary, ANameDeclaredTwiceReadsEveryBody) {
     write("stdlib/lib.cost", "metric flops\nkernel lib.a() { flops = 1 }\nkernel lib.b() { flops = 2 }\n");
-    std::string path = user("kernel lib.b() { flops = 3 }\nmodel m = $lib.a()\n");
-    std::string eager = first_error(path, false);
-    EXPECT_EQ(eager.substr(0, 6), std::string(code::duplicate_def) + " ");
-    EXPECT_EQ(first_error(path, true), eager);
+    std::string error = error_both_ways(user("kernel lib.b() { flops = 3 }\nmodel m = $lib.a()\n"));
+    EXPECT_EQ(error.substr(0, 6), std::string(code::duplicate_def) + " ");
 }
 
 TEST_F(LazyLibrary, AUserFileIsAlwaysReadWhole) {
     // Only the library's stdlib/ and kernels/ folders are read lazily: an error in an
     // unused kernel of the user's own file is reported either way.
-    std::string path = user("kernel mine() { flops = ( }\nmodel m = $lib.good(n = 1)\n");
-    std::string eager = first_error(path, false);
-    EXPECT_EQ(eager.substr(0, 6), "E0001 ");
-    EXPECT_EQ(first_error(path, true), eager);
+    EXPECT_EQ(error_both_ways(user("kernel mine() { flops = ( }\nmodel m = $lib.good(n = 1)\n")).substr(0, 6), "E0001 ");
 }
 
 // Every model of the library gives the same whole tree read lazily as eagerly.
