@@ -422,6 +422,9 @@ public:
         std::vector<const ast::Alias*> order;
         for (const auto& m : modules) {
             for (const auto& a : m.aliases) {
+                // An alias of an unread kernel is left out with it (with unread kernels no name
+                // is declared twice: needed.cpp reads every body otherwise).
+                if (unread_.count(a.target) != 0) continue;
                 if (!first_definition(defined, "alias", a.name, a.name_span)) continue;
                 alias_of.emplace(a.name, &a);
                 order.push_back(&a);
