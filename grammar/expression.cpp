@@ -104,15 +104,29 @@ void ExpressionParser::finish(ast::Expr& e) const {
     }
 }
 
+std::optional<std::size_t> closing_quote(std::string_view text, std::size_t open) {
+    std::size_t quote = text.find('"', open + 1);
+    if (quote == std::string_view::npos) return std::nullopt;
+    std::string_view inside = text.substr(open + 1, quote - open - 1);
+    if (inside.find('\n') != std::string_view::npos) return std::nullopt;
+    if (inside.find('\\') == std::string_view::npos) return quote;
+    std::size_t i = open + 1;
+    for (; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\n') return std::nullopt;
+        if (text[i] == '\\') ++i;
+    }
+    if (i >= text.size()) return std::nullopt;
+    return i;
+}
+
 std::optional<std::string> ExpressionParser::string_lit(std::size_t& pos) const {
     if (pos >= text_.size() || text_[pos] != '"') return std::nullopt;
-    // Most strings (docs, sources, messages) hold no escape and no line break: found whole
-    // with memchr, copied once.
-    std::size_t quote = text_.find('"', pos + 1);
-    if (quote != std::string_view::npos) {
-        std::string_view inside = text_.substr(pos + 1, quote - pos - 1);
-        if (inside.find('\\') == std::string_view::npos && inside.find('\n') == std::string_view::npos) {
-            pos = quote + 1;
+    // A string without escapes is copied whole; the loop below unescapes the others and
+    // reports where a string goes wrong.
+    if (auto quote = closing_quote(text_, pos)) {
+        std::string_view inside = text_.substr(pos + 1, *quote - pos - 1);
+        if (inside.find('\\') == std::string_view::npos) {
+            pos = *quote + 1;
             return std::string(inside);
         }
     }

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "interpreter/ast.hpp"
@@ -58,6 +59,11 @@ inline constexpr int max_nesting = 256;
 // Longer ones (generated code) are regrouped into a balanced tree with the same exact value,
 // so that their nesting grows with the logarithm of their length (ast.hpp).
 inline constexpr std::size_t max_written_chain = 32;
+
+// The position of the '"' that closes the string literal opened at `open`, past escaped
+// characters; nothing when a line break or the end of the text comes first. Strings without
+// escapes or line breaks (docs, sources, messages: most of them) are found with memchr.
+std::optional<std::size_t> closing_quote(std::string_view text, std::size_t open);
 
 class ExpressionParser {
 public:

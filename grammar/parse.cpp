@@ -28,9 +28,6 @@ namespace {
 
 using Input = tao::pegtl::memory_input<tao::pegtl::tracking_mode::lazy>;
 
-// The position just past the bracket that closes the one at `open` ('{' or '('), skipping
-// strings and comments; nothing when the text ends first (or a string is left open on its
-// line).
 // The first of `# " { } ( )` at or after `i` (text.size() when none): sixteen bytes at a
 // time where SSE2 is there (every x86-64), then byte by byte.
 std::size_t next_bracket_or_quote(std::string_view text, std::size_t i) {
@@ -57,6 +54,9 @@ std::size_t next_bracket_or_quote(std::string_view text, std::size_t i) {
     return i;
 }
 
+// The position just past the bracket that closes the one at `open` ('{' or '('), skipping
+// strings and comments; nothing when the text ends first (or a string is left open on its
+// line).
 std::optional<std::size_t> closing_bracket(std::string_view text, std::size_t open) {
     if (open >= text.size() || (text[open] != '{' && text[open] != '(')) return std::nullopt;
     const char opener = text[open];
@@ -71,20 +71,9 @@ std::optional<std::size_t> closing_bracket(std::string_view text, std::size_t op
             if (nl == std::string_view::npos) return std::nullopt;
             i = nl;
         } else if (c == '"') {
-            // To the closing quote: found with memchr when the string holds no escape or
-            // line break (docs and sources, most of a body's bytes), else byte by byte.
-            std::size_t quote = text.find('"', i + 1);
-            std::string_view inside = text.substr(i + 1, quote == std::string_view::npos ? text.npos : quote - i - 1);
-            if (quote != std::string_view::npos && inside.find('\\') == std::string_view::npos &&
-                inside.find('\n') == std::string_view::npos) {
-                i = quote;
-                continue;
-            }
-            for (++i; i < text.size() && text[i] != '"'; ++i) {
-                if (text[i] == '\n') return std::nullopt;
-                if (text[i] == '\\') ++i;
-            }
-            if (i >= text.size()) return std::nullopt;
+            auto quote = closing_quote(text, i);
+            if (!quote) return std::nullopt;
+            i = *quote;
         } else if (c == opener) {
             ++depth;
         } else if (c == closer && --depth == 0) {

@@ -78,10 +78,8 @@ void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<b
             if (!k.unread_body) reach.body(k);  // a read body is checked: it is a root
             if (k.unread_body && also_root && also_root(k.name)) reach.want(k.name);
         }
-        for (const auto& a : m.aliases) {
-            if (kernel_named.count(a.name) != 0 || !alias_target.emplace(a.name, &a.target).second)
-                return read_all_bodies(modules);
-        }
+        for (const auto& a : m.aliases)
+            if (!alias_target.emplace(a.name, &a.target).second) return read_all_bodies(modules);
         for (const auto& k : m.every_leaf) reach.body(k);
         for (const auto& r : m.runtimes) {
             reach.expr(r.value.get());
@@ -101,7 +99,7 @@ void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<b
         for (const auto& h : m.hardware)
             for (const auto& entry : h.entries) reach.expr(entry.value.get());
     }
-    for (const auto& [name, target] : alias_target)
+    for (const auto& [name, target] : alias_target)  // an alias named as a kernel
         if (kernel_named.count(name) != 0) return read_all_bodies(modules);
     while (!reach.todo.empty()) {
         std::string name = std::move(reach.todo.back());

@@ -15,7 +15,6 @@ namespace fs = std::filesystem;
 
 Session::Session() : loader_(sources_), program_(std::make_unique<Program>(check({}))) {}
 
-
 // With a lazily read library (set_lazy_library), checks what the roots reach; should that
 // fail, reads every body and checks again, so that the diagnostics are an eager load's.
 // With a config.json's library (`architecture` given), the kernels model_from_config_json

@@ -241,8 +241,8 @@ struct LineReader::Editor {
 
 LineReader::LineReader(Completer completer, const std::string& history_path) {
     if (isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0) return;
-    // libedit decodes and displays multibyte characters by the locale's character type.
     if (libedit() == nullptr) return;  // libedit is not installed: read plain lines
+    // libedit decodes and displays multibyte characters by the locale's character type.
     std::setlocale(LC_CTYPE, "");
     auto ed = std::make_unique<Editor>();
     ed->el = libedit()->el_init("costi", stdin, stdout, stderr);
