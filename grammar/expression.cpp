@@ -504,7 +504,7 @@ ExprPtr ExpressionParser::primary(std::size_t& pos) {
         pos = key_end;
         return e;
     }
-    if (word == "min" || word == "max" || word == "floor" || word == "ceil" || word == "abs") {
+    if (ast::function_index(word) >= 0) {
         std::size_t q = skip_blanks(end);
         if (q < text_.size() && text_[q] == '(') {
             Nest nest(*this, q);

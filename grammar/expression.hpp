@@ -20,7 +20,7 @@
 //   unary       = ("-" | "+") unary | power
 //   power       = primary [ "^" unary ]
 //   primary     = number | string | "true" | "false" | "config." key | "hw." NAME
-//               | ("min" | "max" | "floor" | "ceil" | "abs") "(" expr { sep expr } ")"
+//               | ("min" | "max" | "floor" | "ceil" | "abs" | "one_of") "(" expr { sep expr } ")"
 //               | call | "(" expr ")" | name
 //   call        = "$" (qname | "{" qname "}") [ binding_list ]
 //   binding_list = "(" [ name "=" expr { sep name "=" expr } [ sep ] ] ")"

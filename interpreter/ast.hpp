@@ -6,10 +6,12 @@
 // Does not own: parsing (grammar/) or meaning (checker).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "interpreter/number.hpp"
@@ -49,10 +51,32 @@ enum class ExprKind {
     hardware,  // hw.PROPERTY: text = "PROPERTY"
     unary,     // op args[0]
     binary,    // args[0] op args[1]
-    function,  // text(args...): min max floor ceil abs
+    function,  // text(args...): one of function_names
     cond,      // if args[0] then args[1] else args[2]
     call,      // a kernel call used as a value (REPL): call
 };
+
+// The built-in functions, `name(args…)` in an expression: the one list the parser, checker,
+// evaluator, sweep columns and completion read (interp::Fn follows this order).
+inline constexpr std::array<std::string_view, 6> function_names = {"min", "max", "floor", "ceil", "abs", "one_of"};
+
+// The index of a built-in function in function_names, or -1.
+inline int function_index(std::string_view word) {
+    for (std::size_t i = 0; i < function_names.size(); ++i) {
+        if (function_names[i] == word) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+// What is wrong with calling built-in function `index` with `count` arguments ("" if nothing):
+// floor, ceil and abs take one; one_of a value and at least one to compare it with.
+inline std::string function_arity_problem(int index, std::size_t count) {
+    std::string_view name = function_names.at(static_cast<std::size_t>(index));
+    if ((name == "floor" || name == "ceil" || name == "abs") && count != 1)
+        return std::string(name) + "() takes exactly one argument, got " + std::to_string(count);
+    if (name == "one_of" && count < 2) return "one_of() takes a value and at least one value to compare it with";
+    return "";
+}
 
 struct Call;
 

@@ -190,15 +190,10 @@ public:
     }
 
     bool function_ok(const ast::Expr& e, CExpr& c) {
-        static const std::vector<std::pair<std::string, Fn>> fns = {
-            {"min", Fn::min}, {"max", Fn::max}, {"floor", Fn::floor}, {"ceil", Fn::ceil}, {"abs", Fn::abs}};
-        for (const auto& [n, f] : fns) {
-            if (n == e.text) c.fn = f;
-        }
-        bool unary = c.fn == Fn::floor || c.fn == Fn::ceil || c.fn == Fn::abs;
-        if (unary && c.args.size() != 1) {
-            error(code::type_error, e.span,
-                  e.text + "() takes exactly one argument, got " + std::to_string(c.args.size()));
+        int index = ast::function_index(e.text);
+        c.fn = static_cast<Fn>(index);
+        if (std::string problem = ast::function_arity_problem(index, c.args.size()); !problem.empty()) {
+            error(code::type_error, e.span, problem, c.fn == Fn::one_of ? "one_of(x, a, b) is 1 when x == a or x == b" : "");
             return false;
         }
         return true;

@@ -167,9 +167,20 @@ static std::optional<Value> apply_arith(ast::Op op, const Value& a, const Value&
 }
 
 std::optional<Value> apply_function(Fn fn, const std::vector<Value>& args, OpError& err) {
-    static const char* names[] = {"min", "max", "floor", "ceil", "abs"};
+    if (fn == Fn::one_of) {
+        // x == a by =='s rules (a text compared with a number is an error), every candidate
+        // compared, so an error does not depend on the candidates' order.
+        bool found = false;
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            auto eq = apply_binary(ast::Op::eq, args.at(0), args[i], err);
+            if (!eq) return std::nullopt;
+            found = found || !eq->num.is_zero();
+        }
+        return Value::of(found ? 1 : 0);
+    }
+    const std::string name(ast::function_names[static_cast<std::size_t>(fn)]);
     for (const auto& a : args) {
-        if (!need_number(a, names[static_cast<int>(fn)], err)) return std::nullopt;
+        if (!need_number(a, name.c_str(), err)) return std::nullopt;
     }
     switch (fn) {
         case Fn::min:
@@ -187,6 +198,8 @@ std::optional<Value> apply_function(Fn fn, const std::vector<Value>& args, OpErr
             return Value::of(args.at(0).num.ceil());
         case Fn::abs:
             return Value::of(args.at(0).num.abs());
+        case Fn::one_of:
+            break;
     }
     return std::nullopt;
 }

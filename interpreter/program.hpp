@@ -19,7 +19,10 @@
 
 namespace costi::interp {
 
-enum class Fn : unsigned char { min, max, floor, ceil, abs };
+// A built-in function, in the order of ast::function_names. one_of(x, a, …) is 1 when x
+// equals (==) one of a, …, else 0.
+enum class Fn : unsigned char { min, max, floor, ceil, abs, one_of };
+static_assert(ast::function_names.size() == static_cast<std::size_t>(Fn::one_of) + 1);
 
 struct CallSite;
 

@@ -52,7 +52,7 @@ std::vector<std::string> scope_names(const Workspace& ws) {
     for (const auto& r : ws.program().runtimes) out.push_back(r.name);
     for (const auto& m : ws.program().metrics) out.push_back(m.name);
     for (const auto& l : ws.lets()) out.push_back(l.name);
-    for (const char* f : {"min", "max", "floor", "ceil", "abs"}) out.emplace_back(f);
+    for (std::string_view f : interp::ast::function_names) out.emplace_back(f);
     return out;
 }
 

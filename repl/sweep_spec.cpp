@@ -281,8 +281,9 @@ Columns Columns::parse(std::string_view text, const ColumnNames& names) {
                 break;
             case ast::ExprKind::function:
                 n->kind = Node::Kind::function;
-                n->fn = e.text == "min" ? interp::Fn::min : e.text == "max" ? interp::Fn::max : e.text == "floor" ? interp::Fn::floor
-                      : e.text == "ceil" ? interp::Fn::ceil : interp::Fn::abs;
+                n->fn = static_cast<interp::Fn>(ast::function_index(e.text));
+                if (std::string problem = ast::function_arity_problem(ast::function_index(e.text), e.args.size()); !problem.empty())
+                    throw SpecError{"option '--columns': " + problem + " in '" + item + "'", ""};
                 break;
             case ast::ExprKind::cond:
                 n->kind = Node::Kind::cond;

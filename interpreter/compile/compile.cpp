@@ -478,6 +478,7 @@ private:
     Sym function(Fn fn, const std::vector<Sym>& args, const Span& span) {
         bool fixed = std::all_of(args.begin(), args.end(), [](const Sym& s) { return s.is_fixed(); });
         bool numbers = std::all_of(args.begin(), args.end(), [](const Sym& s) { return s.is_num(); });
+        if (fn == Fn::one_of && !fixed) return one_of(args, span);
         if (fixed || !numbers) {
             return fold(
                 [&](OpError& err) {
@@ -511,8 +512,28 @@ private:
                 return Sym::num(floor_of(args[0].poly, true));
             case Fn::abs:
                 return Sym::num(atom(AtomKind::abs, {args[0].poly}));
+            case Fn::one_of:
+                break;
         }
         return {};
+    }
+
+    // one_of(x, a, …) over free variables: (x == a) or (x == b) …, each comparison made as
+    // binary() makes it (a text against a free value is refused there). Every comparison is
+    // made, as the evaluator makes every one, so the same inputs fail the same way.
+    Sym one_of(const std::vector<Sym>& args, const Span& span) {
+        bool found = false;
+        std::optional<Poly> any;
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            Poly eq = truth(binary(ast::Op::eq, args[0], args[i], span), span);
+            if (eq.is_constant()) {
+                found = found || !eq.is_zero();
+            } else {
+                any = any ? atom(AtomKind::or_, {*any, eq}) : eq;
+            }
+        }
+        if (found) return Sym::num(Poly::constant(1));
+        return Sym::num(any ? *any : Poly());
     }
 
     // ---- runtime variables (model_environment) ----

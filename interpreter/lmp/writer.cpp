@@ -39,7 +39,7 @@ const std::set<std::string>& reserved_set() {
     static const std::set<std::string> s = {
         "and",   "or",     "not",    "if",   "then",    "else",   "true",  "false", "import", "metric",
         "runtime", "kernel", "alias", "model", "let",    "require", "source", "doc",  "repeat", "with",
-        "config", "unit",  "from",   "hw",   "min",     "max",    "floor", "ceil",  "abs",    "flops",
+        "config", "unit",  "from",   "hw",   "min",     "max",    "floor", "ceil",  "abs",    "one_of", "flops",
         "read",  "write",  "params", "active_params", "every", "engine", "property", "hardware"};
     return s;
 }

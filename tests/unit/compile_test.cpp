@@ -247,6 +247,35 @@ model m = $K {}
     check_points(f, form, "flops", {{{0}, "1"}, {{5}, "2"}, {{3}, "1"}});
 }
 
+TEST(Compile, OneOfIsAnOrOfComparisons) {
+    Fixture f(R"(
+kernel K {
+  flops = one_of(seq_len, 1, 2, 4) * 10 + one_of(config.act, "silu", "gelu") + one_of(seq_len, seq_len + 1)
+  read = one_of(seq_len, 3, 3) + one_of(2, 1, 2)
+}
+model m = $K { config { act = "gelu" } }
+)",
+              {"seq_len"});
+    Compiled form = f.compile();
+    // The texts fold to 1 and seq_len == seq_len + 1 to 0: flops is 10·(s == 1 or s == 2 or
+    // s == 4) + 1. By hand: s = 1, 2, 4 give 11; s = 3, 5, 2^70 give 1.
+    check_points(f, form, "flops", {{{1}, "11"}, {{2}, "11"}, {{3}, "1"}, {{4}, "11"}, {{5}, "1"},
+                                    {{q("1180591620717411303424")}, "1"}});
+    check_points(f, form, "read", {{{3}, "2"}, {{4}, "1"}});
+    // A text compared with a free value is refused, as == is.
+    Fixture t(R"(
+kernel K { flops = one_of("a", seq_len, "b") }
+model m = $K {}
+)",
+              {"seq_len"});
+    try {
+        t.compile();
+        FAIL() << "compiled a text compared with a free variable";
+    } catch (const CostiError& e) {
+        EXPECT_EQ(outcome_of(e).substr(0, 16), "error E0212 2:20");
+    }
+}
+
 TEST(Compile, CountsAndRebindingsAreChecked) {
     Fixture f(R"(
 kernel L { flops = seq_len }

@@ -24,6 +24,7 @@ TEST(Evaluator, ExpressionsAreExact) {
         {"(1 + 2) * 3 - 4 / 2", "7"},
         {"min(3, 1/2, 2) + max(1, 4)", "9/2"},
         {"floor(-7/2) + ceil(7/2) + abs(-5)", "5"},
+        {"one_of(3, 1, 2, 3) + one_of(3, 1, 2) + one_of(1/2, 0.5) + one_of(\"b\", \"a\", \"b\") * 10", "12"},
         {"(1 < 2) + (2 <= 2) + (3 > 4) + (4 >= 5) + (1 == 1) + (1 != 1)", "3"},
         {"(1 and 0) + (1 or 0) + (not 0) + (not 3)", "2"},
         {"if 2 > 1 then 10 else 20", "10"},
@@ -120,6 +121,15 @@ TEST(Evaluator, ErrorsCarryPositionAndCode) {
          "\"relu\" } }",
          "error E0207 1:20"},
         {"kernel K { require 1 \"fine\"\n flops = 4 }\nmodel m = $K", "4"},
+        // one_of compares as == does: a text with a number is an error whatever the order.
+        {"kernel K { flops = one_of(config.x, \"silu\", 1) }\nmodel m = $K { config { x = \"silu\" } }",
+         "error E0204 1:20"},
+        {"kernel K { flops = one_of(config.x, 1, 2) }\nmodel m = $K { config { x = \"silu\" } }",
+         "error E0204 1:20"},
+        {"kernel K { flops = one_of(config.x, 1) }\nmodel m = $K", "error E0205 1:27"},
+        {"kernel K { flops = one_of(config.x ?? 2, 1, 2) }\nmodel m = $K", "1"},
+        {"kernel K { flops = one_of(1) }\nmodel m = $K", "error E0204 1:20"},
+        {"kernel K { flops = floor(1, 2) }\nmodel m = $K", "error E0204 1:20"},
     };
     for (const auto& c : cases) EXPECT_EQ(total(c.text), c.expected) << c.text;
 }

@@ -104,6 +104,12 @@ TEST(SweepSpec, Columns) {
     // Exact: 100 / 70 = 10/7.
     c.evaluate({Number(100), Number(30), Number(40)}, {Value::of(1), Value::of(7)}, out);
     EXPECT_EQ(out[1].num.to_string(), "10/7");
+    // one_of: seq_len 7 is one of 1, 7; batch_size 1 is not one of 2, 4.
+    Columns o = Columns::parse("a=one_of(seq_len, 1, 7), b=one_of(batch_size, 2, 4)", names);
+    o.evaluate({Number(100), Number(30), Number(40)}, {Value::of(1), Value::of(7)}, out);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].num.to_string(), "1");
+    EXPECT_EQ(out[1].num.to_string(), "0");
     // A division by zero is an error of that point.
     EXPECT_THROW(c.evaluate({Number(1), Number(0), Number(0)}, {Value::of(1), Value::of(7)}, out), interp::CostiError);
 }
@@ -123,6 +129,8 @@ TEST(SweepSpec, BadColumns) {
              {"flops,flops", "given twice", ""},
              {"x=config.a", "metric names, runtime variables and numbers only", ""},
              {"", "takes a list", ""},
+             {"x=floor(flops, read)", "floor() takes exactly one argument, got 2", ""},
+             {"x=one_of(flops)", "one_of() takes a value and at least one value", ""},
          }) {
         try {
             (void)Columns::parse(c.text, names);

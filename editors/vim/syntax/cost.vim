@@ -30,7 +30,7 @@ syn keyword costConditional if then else
 syn keyword costLogical and or not
 syn keyword costBoolean true false
 " A match, not a keyword: keywords win over matches, and `max` is also `combine max`.
-syn match   costBuiltin "\<\%(min\|max\|floor\|ceil\|abs\)\ze\s*("
+syn match   costBuiltin "\<\%(min\|max\|floor\|ceil\|abs\|one_of\)\ze\s*("
 syn match   costOperator "??\|==\|!=\|<=\|>=\|//\|[-+*/%^<>=]"
 syn match   costConfig "\<config\.\%(\h\w*\)\%(\.\%(\h\w*\|\d\+\)\)*" contains=costConfigWord
 syn match   costConfigWord contained "\<config\ze\."

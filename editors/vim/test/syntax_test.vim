@@ -78,6 +78,7 @@ call s:Expect(s:llama, 'q_proj:          $F.linear(M = M, K = H', '*', 1, 'costO
 call s:Expect(s:llama, '  require V >= 1 and V == floor(V)', 'require', 1, 'costStatement')
 call s:Expect(s:llama, '  require V >= 1 and V == floor(V)', 'floor', 1, 'costBuiltin')
 call s:Expect(s:llama, '  require V >= 1 and V == floor(V)', 'config.vocab_size must', 1, 'costString')
+call s:Expect(s:llama, '  require one_of(attn_impl, "sdpa", "eager")', 'one_of', 1, 'costBuiltin')
 call s:Expect('models/qwen2-7b.cost', 'rms_norm_eps = 1e-06', '1e-06', 1, 'costNumber')
 call s:Expect('models/qwen2-7b.cost', 'rms_norm_eps = 1e-06', '-06', 1, 'costNumber')
 call s:Expect('models/llama-2-7b.cost', 'hidden_size = 4096', '4096', 1, 'costNumber')

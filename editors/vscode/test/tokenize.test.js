@@ -206,6 +206,9 @@ test("statements: let, require, source, doc, metric assignments", async () => {
   await expectScope(f, req, "and", "keyword.operator.logical");
   await expectScope(f, req, "floor", "support.function.builtin");
   await expectScope(f, req, "config.vocab_size must be a positive integer", "string.quoted.double");
+  const oneOf = /^\s+require one_of\(attn_impl, "sdpa", "eager"\)/;
+  await expectScope(f, oneOf, "one_of", "support.function.builtin");
+  await expectScope(f, oneOf, "attn_impl", "variable.other");
   const letM = /^\s+let M = batch_size \* seq_len$/;
   await expectScope(f, letM, "let", "keyword.declaration.let");
   await expectScope(f, letM, "M", "variable.other.let");
