@@ -952,7 +952,7 @@ public:
 private:
     Program& prog_;
     std::unordered_map<const Kernel*, const ast::Kernel*> ast_of_;
-    std::unordered_set<std::string> unread_;  // kernels left out: their bodies are unread
+    std::unordered_set<std::string_view> unread_;  // kernels left out (their bodies are unread): names in the AST
     std::size_t runtimes_visible_ = std::numeric_limits<std::size_t>::max();
 };
 

@@ -2,6 +2,7 @@
 #include "interpreter/needed.hpp"
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -11,7 +12,8 @@ namespace costi::interp {
 
 namespace {
 
-// The names a program's declarations call, gathered into a work list.
+// The names a program's declarations call, gathered into a work list. Names are views of
+// the AST's strings: a kernel's statements do not move once its body is read.
 class Reach {
 public:
     void call(const ast::Call& c) {
@@ -44,13 +46,13 @@ public:
             bindings(s.with);
         }
     }
-    void want(const std::string& name) {
+    void want(std::string_view name) {
         if (seen_.insert(name).second) todo.push_back(name);
     }
-    std::vector<std::string> todo;
+    std::vector<std::string_view> todo;
 
 private:
-    std::unordered_set<std::string> seen_;
+    std::unordered_set<std::string_view> seen_;
 };
 
 }  // namespace
@@ -69,8 +71,8 @@ void read_all_bodies(std::vector<ast::Module>& modules) {
 
 void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<bool(const std::string&)>& also_root) {
     if (!has_unread_bodies(modules)) return;
-    std::unordered_map<std::string, ast::Kernel*> kernel_named;
-    std::unordered_map<std::string, const std::string*> alias_target;
+    std::unordered_map<std::string_view, ast::Kernel*> kernel_named;
+    std::unordered_map<std::string_view, std::string_view> alias_target;
     Reach reach;
     for (auto& m : modules) {
         for (auto& k : m.kernels) {
@@ -79,7 +81,7 @@ void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<b
             if (k.unread_body && also_root && also_root(k.name)) reach.want(k.name);
         }
         for (const auto& a : m.aliases)
-            if (!alias_target.emplace(a.name, &a.target).second) return read_all_bodies(modules);
+            if (!alias_target.emplace(a.name, a.target).second) return read_all_bodies(modules);
         for (const auto& k : m.every_leaf) reach.body(k);
         for (const auto& r : m.runtimes) {
             reach.expr(r.value.get());
@@ -102,10 +104,10 @@ void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<b
     for (const auto& [name, target] : alias_target)  // an alias named as a kernel
         if (kernel_named.count(name) != 0) return read_all_bodies(modules);
     while (!reach.todo.empty()) {
-        std::string name = std::move(reach.todo.back());
+        std::string_view name = reach.todo.back();
         reach.todo.pop_back();
         if (auto a = alias_target.find(name); a != alias_target.end()) {
-            reach.want(*a->second);
+            reach.want(a->second);
             continue;
         }
         auto k = kernel_named.find(name);

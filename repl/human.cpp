@@ -1,6 +1,7 @@
 // Compact, grouped and percentage renderings of exact numbers; UTF-8 repair.
 #include "repl/human.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 
@@ -13,21 +14,32 @@ namespace {
 __extension__ using Wide = unsigned __int128;  // GCC and Clang: 128-bit integers for the fast path
 
 // |a| * 10^decimals / b rounded half away from zero, written with `decimals` places and the
-// sign of a (no sign when it rounds to 0): what Number::divide(a, b)->to_fixed(decimals)
+// sign of a (no sign when it rounds to 0), decimals <= 18: what Number::divide(a, b)->to_fixed(decimals)
 // prints, for 0 < b and |a| below 2^63, in integers. A table prints hundreds of these.
 std::string fixed_quotient(std::int64_t a, std::uint64_t b, int decimals) {
     Wide mag = a < 0 ? Wide(0) - Wide(static_cast<std::uint64_t>(a)) : Wide(static_cast<std::uint64_t>(a));
     mag &= ~std::uint64_t{0};  // |a| of int64 fits 64 bits (INT64_MIN included)
     for (int i = 0; i < decimals; ++i) mag *= 10;
-    Wide whole = (2 * mag + b) / (2 * Wide(b));
-    std::string digits;
-    for (Wide w = whole; w != 0 || digits.empty(); w /= 10) digits.push_back(static_cast<char>('0' + int(w % 10)));
-    while (digits.size() <= static_cast<std::size_t>(decimals) && decimals > 0) digits.push_back('0');
+    // Rounded half away from zero: (2·mag + b) / 2b, in 64 bits when that cannot overflow
+    // (every table number), else in 128.
+    constexpr std::uint64_t limit = std::uint64_t{1} << 62;
+    Wide whole = mag < limit && b < limit
+                     ? Wide((2 * static_cast<std::uint64_t>(mag) + b) / (2 * b))
+                     : (2 * mag + b) / (2 * Wide(b));
+    char digits[48];  // whole < 2^127: at most 39 digits, and the leading zeros below
+    int n = 0;
+    if (whole >> 64 == 0) {
+        for (std::uint64_t w = static_cast<std::uint64_t>(whole); w != 0 || n == 0; w /= 10) digits[n++] = char('0' + w % 10);
+    } else {
+        for (Wide w = whole; w != 0; w /= 10) digits[n++] = static_cast<char>('0' + int(w % 10));
+    }
+    while (n <= decimals && decimals > 0) digits[n++] = '0';
     std::string out;
+    out.reserve(static_cast<std::size_t>(n) + 2);
     if (a < 0 && whole != 0) out.push_back('-');
-    for (std::size_t i = digits.size(); i-- > 0;) {
+    for (int i = n; i-- > 0;) {
         out.push_back(digits[i]);
-        if (decimals > 0 && i == static_cast<std::size_t>(decimals)) out.push_back('.');
+        if (decimals > 0 && i == decimals) out.push_back('.');
     }
     return out;
 }
@@ -220,6 +232,9 @@ std::string valid_utf8(std::string_view text) {
 }
 
 std::size_t display_width(std::string_view text) {
+    // ASCII (almost every label) is one column a byte.
+    if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+        return text.size();
     std::size_t n = 0;
     for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
     return n;

@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as a .cost program go through parse, check, evaluation of
-// every model it declares and both reports (table and JSON) of each run. Any crash,
+// every model it declares and both reports (table and JSON) of each run; and, as a library
+// file would be, through the lazy read, which must agree with the whole read. Any crash,
 // sanitizer report, hang or abort is a bug: bad input must end in a CostiError. The JSON
 // report must be valid JSON whatever bytes the input holds (names that are not UTF-8).
 // Built with -DCOSTI_FUZZ=ON and clang; see docs/fuzzing.md.
@@ -9,8 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "grammar/parse.hpp"
+#include "grammar/printer.hpp"
 #include "interpreter/analysis.hpp"
 #include "interpreter/diagnostics.hpp"
+#include "interpreter/needed.hpp"
 #include "interpreter/session.hpp"
 #include "repl/report.hpp"
 
@@ -22,6 +26,32 @@ constexpr std::size_t max_input = 4096;
 
 void render_all(const costi::interp::CostiError& e) {
     for (const auto& d : e.diagnostics()) (void)costi::interp::render(d);
+}
+
+// The lazy read of a library file (docs/performance.md, "Reading only what a run needs"):
+// kernel bodies skipped to their closing brace, then read one by one. Read in full that way,
+// it must accept exactly the inputs the whole read accepts and build the same module;
+// anything else is a bug in the skip (a brace inside a string or comment, an unclosed body).
+void check_lazy_read(const std::string& text) {
+    costi::interp::SourceSet sources;
+    const costi::interp::SourceFile* file = sources.add("<fuzz>", text);
+    std::vector<costi::interp::ast::Module> eager;
+    std::vector<costi::interp::ast::Module> lazy;
+    bool eager_ok = true;
+    bool lazy_ok = true;
+    try {
+        eager.push_back(costi::grammar::parse_module(*file));
+    } catch (const costi::interp::CostiError&) {
+        eager_ok = false;
+    }
+    try {
+        lazy.push_back(costi::grammar::parse_module(*file, true));
+        costi::interp::read_all_bodies(lazy);
+    } catch (const costi::interp::CostiError&) {
+        lazy_ok = false;
+    }
+    if (eager_ok != lazy_ok) std::abort();
+    if (eager_ok && !costi::grammar::same_module(eager.front(), lazy.front())) std::abort();
 }
 
 }  // namespace
@@ -39,6 +69,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size > max_input) return 0;
     std::string text(reinterpret_cast<const char*>(data), size);
+    check_lazy_read(text);
     costi::interp::Session session;
     session.set_limits(fuzz_limits);
     try {

@@ -87,3 +87,31 @@ TEST(Human, GroupedAndPercent) {
     EXPECT_EQ(percent(n("1"), n("3")), "33.3%");
     EXPECT_EQ(percent(n("1"), n("0")), "-");
 }
+
+TEST(Human, PercentInIntegersIsTheRationalOne) {
+    // percent() of integers below 2^63 is computed in 64- and 128-bit integers; it must print
+    // what the exact rational part·100/whole rounded to one place prints, at every size
+    // (both integer paths, and the sign and rounding of each).
+    std::vector<std::int64_t> values = {1, 2, 3, 7, 99, 100, 999, 1000, 123456789, 4611686018427387903LL,
+                                        4611686018427387904LL, 92233720368547758LL, INT64_MAX / 100,
+                                        INT64_MAX - 1, INT64_MAX};
+    std::uint64_t x = 0x9E3779B97F4A7C15ULL;  // a fixed pseudo-random sequence (xorshift)
+    for (int i = 0; i < 300; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        values.push_back(static_cast<std::int64_t>(x >> (1 + i % 63)));
+    }
+    for (std::int64_t p : values) {
+        for (std::int64_t w : values) {
+            if (w == 0) continue;  // "-": no share of nothing
+            for (std::int64_t sp : {1, -1}) {
+                for (std::int64_t sw : {1, -1}) {
+                    Number part(p * sp), whole(w * sw);
+                    std::string exact = Number::divide(part * Number(100), whole)->to_fixed(1) + "%";
+                    ASSERT_EQ(percent(part, whole), exact) << p * sp << " / " << w * sw;
+                }
+            }
+        }
+    }
+}
