@@ -1,24 +1,54 @@
 #!/usr/bin/env bash
 # Start-up time of short costi commands (docs/performance.md, "Start-up"), robust to a noisy
-# machine: ROUNDS rounds (default 15), each running every command `perf stat -r 20`, the
-# binaries alternating; prints each command's smallest mean task-clock. Needs perf (Debian
-# linux-perf). Compare two builds by giving both; each runs from the source tree it was built
-# from, so that it reads its own library.
+# machine: ROUNDS rounds (default 200), each running every command once under
+# `perf stat -e task-clock` for every binary and /bin/true, the order of the binaries
+# reversed every other round so that neither always runs first; prints each command's 10th
+# percentile, quartile and median task-clock (perf's own start is in every figure, /bin/true's
+# too). Needs perf (Debian linux-perf). Compare two builds by giving both; each runs from the
+# source tree it was built from, so that it reads its own library.
 #   tests/bench/startup.sh OLD_TREE/build/costi NEW_TREE/build/costi
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 COSTI [COSTI…]" >&2; exit 2; }
-rounds=${ROUNDS:-15}
-declare -A best
+rounds=${ROUNDS:-200}
 commands=("run models/llama-2-7b.cost --seq_len 1024" "--version")
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+sample() {  # sample FILE BINARY ARGS…: one task-clock in ms, appended to FILE
+  local file=$1 bin=$2
+  shift 2
+  local tree
+  tree=$(cd "$(dirname "$bin")/.." && pwd)
+  (cd "$tree" && perf stat -x, -e task-clock "$bin" "$@" 2>&1 >/dev/null | awk -F, '/task-clock/{print $1}') >>"$file"
+}
+
 for ((round = 0; round < rounds; ++round)); do
-  for bin in "$@" /bin/true; do
-    tree=$(cd "$(dirname "$bin")/.." && pwd)
+  bins=("$@")
+  if ((round % 2 == 1)); then
+    reversed=()
+    for ((i = ${#bins[@]} - 1; i >= 0; --i)); do reversed+=("${bins[i]}"); done
+    bins=("${reversed[@]}")
+  fi
+  for bin in "${bins[@]}"; do
+    index=0
     for args in "${commands[@]}"; do
-      [ "$bin" = /bin/true ] && [ "$args" != "--version" ] && continue
-      key="$bin $args"
-      ms=$(cd "$tree" && perf stat -r 20 -e task-clock "$bin" $args 2>&1 >/dev/null | awk '/task-clock/{print $1}')
-      if [ -z "${best[$key]:-}" ] || awk "BEGIN{exit !($ms < ${best[$key]})}"; then best[$key]=$ms; fi
+      # shellcheck disable=SC2086 # the arguments are words
+      sample "$out/$(echo "$bin" | tr / _).$index" "$bin" $args
+      index=$((index + 1))
     done
   done
+  sample "$out/true" /bin/true
 done
-for key in "${!best[@]}"; do echo "${best[$key]} ms  $key"; done | sort -k3
+
+summary() {  # summary FILE LABEL
+  sort -n "$1" | awk -v label="$2" '{v[NR] = $1}
+    END {printf "p10 %6.2f  p25 %6.2f  median %6.2f ms  %s\n", v[int(NR * 0.1) + 1], v[int(NR * 0.25) + 1], v[int(NR * 0.5) + 1], label}'
+}
+for bin in "$@"; do
+  index=0
+  for args in "${commands[@]}"; do
+    summary "$out/$(echo "$bin" | tr / _).$index" "$bin $args"
+    index=$((index + 1))
+  done
+done
+summary "$out/true" "/bin/true"
