@@ -253,45 +253,52 @@ const ExpressionParser::NextOp& ExpressionParser::next_op(std::size_t pos) {
     return next_op_;
 }
 
+// The operand of an operator of `level`: what binds tighter.
 ExprPtr ExpressionParser::operand(Level level, std::size_t& pos) {
     switch (level) {
-        case Level::defaulted:
-            return chain(Level::disjunction, pos);
-        case Level::disjunction:
-            return chain(Level::conjunction, pos);
         case Level::conjunction:
             return negation(pos);
-        case Level::comparison:
-            return chain(Level::sum, pos);
-        case Level::sum:
-            return chain(Level::product, pos);
         case Level::product:
             return unary(pos);
+        default:
+            return chain(static_cast<Level>(static_cast<int>(level) + 1), pos);
     }
-    return nullptr;
 }
 
-// One precedence level: operands joined by its operators, left to right, in a loop.
+// The operators of `level` and tighter, by precedence climbing: an operand, then each run of
+// operators of one level (a op b op c, operands parsed at the levels above it) collected as
+// written and joined by combine() — the trees one function per level would build, without
+// descending through every level for each operand. `ceiling`: the levels the operand so far
+// has already taken every operator of (the comparisons and up, after negation(); none, after
+// unary(); a closed run's own level and up). That is also what stops `a < b < c` after
+// `a < b`: comparisons do not chain.
 ExprPtr ExpressionParser::chain(Level level, std::size_t& pos) {
-    ExprPtr first = operand(level, pos);
-    if (!first) return nullptr;
-    std::vector<ExprPtr> terms;
-    std::vector<Op> ops;
+    const bool negated = level <= Level::conjunction;
+    ExprPtr lhs = negated ? negation(pos) : unary(pos);
+    if (!lhs) return nullptr;
+    int ceiling = negated ? static_cast<int>(Level::comparison) : static_cast<int>(Level::product) + 1;
     for (;;) {
         const NextOp& next = next_op(pos);
-        if (next.level != level) break;
-        Op op = next.op;  // (copied: parsing the operand asks next_op again)
-        std::size_t q = skip_blanks(next.at + next.len);
-        ExprPtr operand_after = operand(level, q);
-        if (!operand_after) fail(q, operand_message);
-        if (terms.empty()) terms.push_back(std::move(first));
-        terms.push_back(std::move(operand_after));
-        ops.push_back(op);
-        pos = q;
-        if (level == Level::comparison) break;  // comparisons do not chain
+        if (!next.level || *next.level < level || static_cast<int>(*next.level) >= ceiling) return lhs;
+        const Level run = *next.level;
+        std::vector<ExprPtr> terms;
+        std::vector<Op> ops;
+        terms.push_back(std::move(lhs));
+        for (;;) {
+            const NextOp& at = next_op(pos);
+            if (at.level != run) break;
+            Op op = at.op;  // (copied: parsing the operand asks next_op again)
+            std::size_t q = skip_blanks(at.at + at.len);
+            ExprPtr operand_after = operand(run, q);
+            if (!operand_after) fail(q, operand_message);
+            terms.push_back(std::move(operand_after));
+            ops.push_back(op);
+            pos = q;
+            if (run == Level::comparison) break;  // comparisons do not chain
+        }
+        lhs = combine(run, terms, ops);
+        ceiling = static_cast<int>(run);
     }
-    if (terms.empty()) return first;
-    return combine(level, terms, ops);
 }
 
 ExprPtr ExpressionParser::binary(Op op, ExprPtr a, ExprPtr b) const {
