@@ -11,6 +11,7 @@
 #include "interpreter/checker.hpp"
 #include "interpreter/config_json.hpp"
 #include "interpreter/number.hpp"
+#include "interpreter/text_file.hpp"
 #include "test_support.hpp"
 
 using costi::interp::Number;
@@ -244,6 +245,27 @@ TEST(Limits, OnlyRegularFilesAreRead) {
     EXPECT_EQ(first_code([&] { s.load_file(big.string()); }),
               "E0002 '" + big.string() + "' is larger than 8 MiB, the limit for a .cost file");
     fs::remove(big);
+}
+
+TEST(Limits, AFileIsReadWholeAndNotPastItsLimit) {
+    namespace fs = std::filesystem;
+    using costi::interp::read_text_file;
+    fs::path f = fs::temp_directory_path() / ("costi_exact_" + std::to_string(::getpid()) + ".cost");
+    {
+        std::ofstream out(f);
+        out << std::string(100, 'x');
+    }
+    // Exactly the limit is read whole; one byte over it is refused.
+    EXPECT_EQ(read_text_file(f.string(), 100, {}, "f", "a .cost file"), std::string(100, 'x'));
+    EXPECT_EQ(first_code([&] { (void)read_text_file(f.string(), 99, {}, "f", "a .cost file"); }).substr(0, 5), "E0002");
+    fs::remove(f);
+    // A regular file whose size stat does not know (procfs says 0) is read to its end, and
+    // refused once it passes the limit.
+    std::string status = read_text_file("/proc/self/status", 1 << 20, {}, "status", "a file");
+    EXPECT_EQ(status.substr(0, 5), "Name:");
+    EXPECT_GT(status.size(), 200u);
+    EXPECT_EQ(first_code([&] { (void)read_text_file("/proc/self/status", 16, {}, "status", "a file"); }).substr(0, 30),
+              "E0002 'status' is larger than ");
 }
 
 TEST(Limits, AnUnclosedParenthesisIsReportedWhereItIsMissing) {
