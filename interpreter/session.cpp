@@ -18,15 +18,15 @@ Session::Session() : loader_(sources_), program_(std::make_unique<Program>(check
 // With a lazily read library (set_lazy_library), checks what the roots reach; should that
 // fail, reads every body and checks again, so that the diagnostics are an eager load's.
 // With a config.json's library (`architecture` given), the kernels model_from_config_json
-// may pick or name are roots too: every transformers.… kernel, and any of that class name.
+// may pick are roots too: any of that class name (the names it suggests for an unknown
+// architecture are read from the declarations, unread ones included).
 std::unique_ptr<Program> Session::check_loaded(const std::string* architecture) {
     if (!lazy_library_) return std::make_unique<Program>(check(loader_.modules()));
     try {
         if (architecture != nullptr) {
             loader_.read_needed_bodies([architecture](const std::string& name) {
                 auto dot = name.rfind('.');
-                return name.rfind("transformers.", 0) == 0 ||
-                       (dot == std::string::npos ? name : name.substr(dot + 1)) == *architecture;
+                return (dot == std::string::npos ? name : name.substr(dot + 1)) == *architecture;
             });
         } else {
             loader_.read_needed_bodies();
@@ -181,13 +181,9 @@ const Model& Session::model_from_config_json(const std::string& path) {
                                     {}});
     }
     const Kernel* entry = nullptr;
-    std::vector<std::string> known;
     for (const auto& k : program_->kernels) {
         auto dot = k->name.rfind('.');
-        std::string tail = dot == std::string::npos ? k->name : k->name.substr(dot + 1);
-        if (k->name.rfind("transformers.", 0) != 0) continue;
-        if (tail.find("For") != std::string::npos) known.push_back(tail);
-        if (tail == arch) entry = k.get();
+        if (k->name.rfind("transformers.", 0) == 0 && k->name.substr(dot + 1) == arch) entry = k.get();
     }
     // Else any kernel of that class name that no engine runs in place of another (an engine's
     // vllm.….LlamaForCausalLM is what --engine runs, not an entry).
@@ -201,6 +197,16 @@ const Model& Session::model_from_config_json(const std::string& path) {
         if (!engine_kernel) entry = k.get();
     }
     if (entry == nullptr) {
+        // Every transformers.… model class declared, its body read or not (a lazy read checks
+        // only the kernels of this class name), in declaration order.
+        std::vector<std::string> known;
+        for (const auto& m : loader_.modules()) {
+            for (const auto& k : m.kernels) {
+                auto dot = k.name.rfind('.');
+                std::string tail = k.name.substr(dot + 1);
+                if (k.name.rfind("transformers.", 0) == 0 && tail.find("For") != std::string::npos) known.push_back(tail);
+            }
+        }
         auto best = closest(arch, known);
         throw CostiError(
             Diagnostic{code::bad_model,

@@ -220,3 +220,43 @@ TEST(Needed, EveryLibraryModelRunsTheSameReadLazily) {
         EXPECT_LT(lazy.program().kernels.size(), eager.program().kernels.size()) << path;
     }
 }
+
+// `costi run --config FILE`: the library of architectures[0], read lazily from the kernels of
+// that class name, gives every test config the tree or the error an eager read gives —
+// unknown and misspelt architectures (whose suggestions list every declared model class)
+// included.
+TEST(Needed, EveryConfigJsonRunsTheSameReadLazily) {
+    std::vector<fs::path> configs;
+    for (const auto& entry : fs::directory_iterator(source_dir / "tests" / "models" / "configs"))
+        if (entry.path().extension() == ".json") configs.push_back(entry.path());
+    std::sort(configs.begin(), configs.end());
+    ASSERT_GE(configs.size(), 30u);
+    fs::path misspelt = fs::temp_directory_path() / ("costi_arch_" + std::to_string(::getpid()) + ".json");
+    {
+        std::ofstream out(misspelt);
+        out << R"({"architectures": ["LlamaForCausalLm"], "hidden_size": 8})";
+    }
+    configs.push_back(misspelt);
+    // The tree points into its session's program: the session outlives the comparison.
+    auto outcome = [](Session& s, const fs::path& config, bool lazy, CostNode& tree) {
+        s.set_lazy_library(lazy);
+        try {
+            s.load_library_for(config.string());
+            Overrides at;
+            at.runtime.emplace_back("seq_len", Value::of(Number(128)));
+            tree = s.run(s.model_from_config_json(config.string()), at);
+        } catch (const CostiError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    for (const auto& config : configs) {
+        Session eager, lazy;
+        CostNode eager_tree, lazy_tree;
+        std::string eager_error = outcome(eager, config, false, eager_tree);
+        std::string lazy_error = outcome(lazy, config, true, lazy_tree);
+        EXPECT_EQ(lazy_error, eager_error) << config;
+        if (eager_error.empty() && lazy_error.empty()) expect_same(eager_tree, lazy_tree, config.filename().string());
+    }
+    fs::remove(misspelt);
+}
