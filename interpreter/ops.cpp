@@ -1,6 +1,8 @@
 // Operator semantics on Values.
 #include "interpreter/ops.hpp"
 
+#include <string_view>
+
 #include "interpreter/diagnostics.hpp"
 
 namespace costi::interp {
@@ -49,9 +51,9 @@ const char* op_text(ast::Op op) {
     return "?";
 }
 
-static bool need_number(const Value& v, const char* what, OpError& err) {
+static bool need_number(const Value& v, std::string_view what, OpError& err) {
     if (v.is_number()) return true;
-    err = {code::type_error, std::string("'") + what + "' needs a number, not the string " + v.show(),
+    err = {code::type_error, "'" + std::string(what) + "' needs a number, not the string " + v.show(),
            v.is_string() ? "strings can only be compared with == and !=" : ""};
     return false;
 }
@@ -178,9 +180,8 @@ std::optional<Value> apply_function(Fn fn, const std::vector<Value>& args, OpErr
         }
         return Value::of(found ? 1 : 0);
     }
-    const std::string name(ast::function_names[static_cast<std::size_t>(fn)]);
     for (const auto& a : args) {
-        if (!need_number(a, name.c_str(), err)) return std::nullopt;
+        if (!need_number(a, ast::function_names[static_cast<std::size_t>(fn)], err)) return std::nullopt;
     }
     switch (fn) {
         case Fn::min:

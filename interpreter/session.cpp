@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string_view>
 
 #include "interpreter/checker.hpp"
 #include "interpreter/diagnostics.hpp"
@@ -15,6 +16,20 @@ namespace fs = std::filesystem;
 
 Session::Session() : loader_(sources_), program_(std::make_unique<Program>(check({}))) {}
 
+namespace {
+
+// A kernel's class name: what follows the last '.' of its name (all of it without one).
+std::string_view class_name(std::string_view kernel) {
+    auto dot = kernel.rfind('.');
+    return dot == std::string_view::npos ? kernel : kernel.substr(dot + 1);
+}
+
+bool is_transformers(std::string_view kernel) {
+    return kernel.rfind("transformers.", 0) == 0;
+}
+
+}  // namespace
+
 // With a lazily read library (set_lazy_library), checks what the roots reach; should that
 // fail, reads every body and checks again, so that the diagnostics are an eager load's.
 // With a config.json's library (`architecture` given), the kernels model_from_config_json
@@ -24,10 +39,8 @@ std::unique_ptr<Program> Session::check_loaded(const std::string* architecture) 
     if (!lazy_library_) return std::make_unique<Program>(check(loader_.modules()));
     try {
         if (architecture != nullptr) {
-            loader_.read_needed_bodies([architecture](const std::string& name) {
-                auto dot = name.rfind('.');
-                return (dot == std::string::npos ? name : name.substr(dot + 1)) == *architecture;
-            });
+            loader_.read_needed_bodies(
+                [architecture](const std::string& name) { return class_name(name) == *architecture; });
         } else {
             loader_.read_needed_bodies();
         }
@@ -182,15 +195,13 @@ const Model& Session::model_from_config_json(const std::string& path) {
     }
     const Kernel* entry = nullptr;
     for (const auto& k : program_->kernels) {
-        auto dot = k->name.rfind('.');
-        if (k->name.rfind("transformers.", 0) == 0 && k->name.substr(dot + 1) == arch) entry = k.get();
+        if (is_transformers(k->name) && class_name(k->name) == arch) entry = k.get();
     }
     // Else any kernel of that class name that no engine runs in place of another (an engine's
     // vllm.….LlamaForCausalLM is what --engine runs, not an entry).
     for (const auto& k : program_->kernels) {
         if (entry != nullptr) break;
-        auto dot = k->name.rfind('.');
-        if ((dot == std::string::npos ? k->name : k->name.substr(dot + 1)) != arch) continue;
+        if (class_name(k->name) != arch) continue;
         bool engine_kernel = false;
         for (const auto& e : program_->engines)
             for (const auto& [from, to] : e->runs) engine_kernel = engine_kernel || to == k.get();
@@ -202,9 +213,8 @@ const Model& Session::model_from_config_json(const std::string& path) {
         std::vector<std::string> known;
         for (const auto& m : loader_.modules()) {
             for (const auto& k : m.kernels) {
-                auto dot = k.name.rfind('.');
-                std::string tail = k.name.substr(dot + 1);
-                if (k.name.rfind("transformers.", 0) == 0 && tail.find("For") != std::string::npos) known.push_back(tail);
+                std::string_view tail = class_name(k.name);
+                if (is_transformers(k.name) && tail.find("For") != std::string_view::npos) known.emplace_back(tail);
             }
         }
         auto best = closest(arch, known);

@@ -279,12 +279,14 @@ Columns Columns::parse(std::string_view text, const ColumnNames& names) {
                 n->kind = e.op == ast::Op::and_ ? Node::Kind::and_ : e.op == ast::Op::or_ ? Node::Kind::or_ : Node::Kind::binary;
                 if (e.op == ast::Op::default_) throw SpecError{"option '--columns': the default operator has nothing to default in '" + item + "'", ""};
                 break;
-            case ast::ExprKind::function:
+            case ast::ExprKind::function: {
                 n->kind = Node::Kind::function;
-                n->fn = static_cast<interp::Fn>(ast::function_index(e.text));
-                if (std::string problem = ast::function_arity_problem(ast::function_index(e.text), e.args.size()); !problem.empty())
+                const int index = ast::function_index(e.text);
+                n->fn = static_cast<interp::Fn>(index);
+                if (std::string problem = ast::function_arity_problem(index, e.args.size()); !problem.empty())
                     throw SpecError{"option '--columns': " + problem + " in '" + item + "'", ""};
                 break;
+            }
             case ast::ExprKind::cond:
                 n->kind = Node::Kind::cond;
                 break;
