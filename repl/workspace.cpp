@@ -156,17 +156,44 @@ void Workspace::load_text(const interp::SourceFile& input) {
 }
 
 void Workspace::use_config_json(const std::string& path) {
+    Selection before = selection();
     session_.load_library();
+    refresh_model();
     model_ = &session_.model_from_config_json(path);
     json_path_ = path;
     model_name_.clear();
+    keep_if_evaluable(before);
 }
 
 void Workspace::select_model(const std::string& name) {
     const interp::Model& m = session_.pick_model(name);
+    Selection before = selection();
     model_ = &m;
     model_name_ = m.name;
     json_path_.clear();
+    keep_if_evaluable(before);
+}
+
+void Workspace::keep_if_evaluable(const Selection& before) {
+    try {
+        (void)environment();
+    } catch (CostiError& e) {
+        overrides_ = before.overrides;
+        model_name_ = before.model_name;
+        json_path_ = before.json_path;
+        // A config.json model belongs to the Session and outlives loads; a .cost model is
+        // found again by name in the Program the change may have replaced.
+        if (json_path_.empty()) {
+            refresh_model();
+        } else {
+            model_ = before.model;
+        }
+        for (auto& d : e.diagnostics()) {
+            if (d.code == code::unmodelled_layout)
+                d.hint = "the session is unchanged; :unset that variable first, or keep the execution that models it";
+        }
+        throw;
+    }
 }
 
 void Workspace::no_model(const Span& at, const std::string& what) const {
@@ -178,8 +205,10 @@ void Workspace::no_model(const Span& at, const std::string& what) const {
 }
 
 void Workspace::use_hardware(const std::string& name) {
+    Selection before = selection();
     if (name.empty()) {
-        overrides_.hardware.clear();
+        overrides_.hardware.clear();  // with no engine named, the execution becomes transformers
+        keep_if_evaluable(before);
         return;
     }
     std::string declared;
@@ -200,16 +229,19 @@ void Workspace::use_hardware(const std::string& name) {
                                                         "'" + name + "' declares no single hardware to use", "", {}});
         }
     }
-    overrides_.hardware = declared;
     if (overrides_.engine.empty()) {
         cli::load_analysis_engine(session_);
         refresh_model();
     }
+    overrides_.hardware = declared;
+    keep_if_evaluable(before);
 }
 
 void Workspace::use_engine(const std::string& name) {
+    Selection before = selection();
     if (name.empty() || name == "transformers") {
         overrides_.engine = "transformers";  // named: a device no longer picks the default
+        keep_if_evaluable(before);
         return;
     }
     if (program().find_engine(name) == nullptr) {
@@ -218,6 +250,7 @@ void Workspace::use_engine(const std::string& name) {
     }
     session_.pick_engine(name);  // the file declares it (else E0118)
     overrides_.engine = name;
+    keep_if_evaluable(before);
 }
 
 interp::Environment Workspace::environment() const {
@@ -299,11 +332,24 @@ void Workspace::bind(const std::string& name, const Value& value, const Span& at
     overrides_ = with_binding(name, value, at);
 }
 
+void Workspace::unset_all_bindings() {
+    Selection before = selection();
+    overrides_ = interp::Overrides{{}, {}, overrides_.hardware, overrides_.engine};
+    keep_if_evaluable(before);
+}
+
 bool Workspace::unset(const std::string& name, const Span& at) {
+    Selection before = selection();
+    bool removed = false;
     if (name.rfind("config.", 0) == 0) {
         std::string key = name.substr(7);
-        if (std::erase_if(overrides_.config, [&](const auto& e) { return e.first == key; }) > 0) return true;
-    } else if (std::erase_if(overrides_.runtime, [&](const auto& e) { return e.first == name; }) > 0) {
+        removed = std::erase_if(overrides_.config, [&](const auto& e) { return e.first == key; }) > 0;
+    } else {
+        removed = std::erase_if(overrides_.runtime, [&](const auto& e) { return e.first == name; }) > 0;
+    }
+    if (removed) {
+        // A model's defaults may have needed the value (a config key its own config lacks).
+        keep_if_evaluable(before);
         return true;
     }
     auto let = std::find_if(lets_.begin(), lets_.end(), [&](const Let& l) { return l.name == name; });

@@ -80,7 +80,7 @@ public:
     void bind(const std::string& name, const interp::Value& value, const interp::Span& where);
     // Removes a session binding or let; false when `name` is valid but not bound.
     bool unset(const std::string& name, const interp::Span& where);
-    void unset_all_bindings() { overrides_ = interp::Overrides{{}, {}, overrides_.hardware, overrides_.engine}; }
+    void unset_all_bindings();
     // Selects the execution: "transformers" (or empty) for the kernels as written, else an
     // engine the files declare or the library's kernels/NAME/NAME.cost. Throws CostiError (E0118).
     void use_engine(const std::string& name);
@@ -134,6 +134,18 @@ private:
     std::vector<std::string> scope_names(std::size_t visible_lets) const;
     std::vector<interp::Value> locals_for(const interp::CExpr& expr, std::size_t visible_lets);
     void refresh_model();
+    // What :model, :hw, :engine and :unset change. Each keeps its change only when the
+    // bindings still evaluate under it (environment()): `tp = 4` bound under the vLLM
+    // execution makes `:engine transformers` fail (E0213) and leaves the session as it was,
+    // so every state a session reaches can run.
+    struct Selection {
+        interp::Overrides overrides;
+        const interp::Model* model = nullptr;
+        std::string model_name;
+        std::string json_path;
+    };
+    Selection selection() const { return {overrides_, model_, model_name_, json_path_}; }
+    void keep_if_evaluable(const Selection& before);
 
     interp::Session session_;
     interp::SourceSet inputs_;

@@ -1,9 +1,10 @@
 // libFuzzer target: any bytes as lines typed into `costi repl` on the tiny model of the REPL
 // tests (tests/repl/tiny.cost). Inputs are cut into lines and gathered while a ( or { is
 // open, as the REPL does, and each runs through the REPL's own dispatch (run_input):
-// bindings, config overrides, lets, declarations, expressions, :commands. Two oracles
+// bindings, config overrides, lets, declarations, expressions, :commands. Three oracles
 // besides crashes and sanitizer reports: an input that fails leaves the session exactly as
-// it was (Workspace's contract), and no answer is an exception other than CostiError.
+// it was (Workspace's contract), no input leaves bindings that no longer evaluate, and
+// no answer is an exception other than CostiError.
 // Built with -DCOSTI_FUZZ=ON and clang; see docs/fuzzing.md.
 #include <cstddef>
 #include <cstdint>
@@ -26,12 +27,19 @@ using costi::repl::Workspace;
 // A few lines are enough to reach every command; longer inputs only slow the fuzzer.
 constexpr std::size_t max_input = 2048;
 
+// Marks a state whose bindings no longer evaluate: no input may lead there.
+constexpr std::string_view unevaluable = "bindings not evaluable: ";
+
 // What a failed input must leave unchanged: bindings with their values and origins, lets,
 // the model, and the size of everything the program interns or declares.
 std::string state_of(const Workspace& ws) {
     std::ostringstream s;
-    for (const auto& b : ws.bound_values()) {
-        s << b.name << '=' << b.value.show() << '@' << static_cast<int>(b.origin) << ';';
+    try {
+        for (const auto& b : ws.bound_values()) {
+            s << b.name << '=' << b.value.show() << '@' << static_cast<int>(b.origin) << ';';
+        }
+    } catch (const CostiError& e) {
+        s << unevaluable << e.diagnostics().front().message << ';';
     }
     for (const auto& l : ws.lets()) s << "let " << l.name << ';';
     const auto& p = ws.program();
@@ -93,6 +101,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                              after.c_str());
                 std::abort();
             }
+        }
+        if (std::string now = state_of(ws); now.find(unevaluable) != std::string::npos) {
+            std::fprintf(stderr, "the session can no longer evaluate its bindings\nbefore: %s\nafter:  %s\n",
+                         before.c_str(), now.c_str());
+            std::abort();
         }
         out.str({});
     }
