@@ -869,6 +869,9 @@ public:
                 }
                 if (engine->doc.empty()) engine->doc = ed.doc;
                 for (const auto& entry : ed.entries) {
+                    // A lazy read leaves the kernels nothing reaches unread, and with them
+                    // the entries that replace them (needed.cpp): no run can use those.
+                    if (unread_.count(entry.name) != 0) continue;
                     const Kernel* from = kernel_named(entry.name, entry.name_span);
                     const Kernel* to = kernel_named(entry.target, entry.target_span);
                     if (from == nullptr || to == nullptr) continue;

@@ -73,6 +73,7 @@ void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<b
     if (!has_unread_bodies(modules)) return;
     std::unordered_map<std::string_view, ast::Kernel*> kernel_named;
     std::unordered_map<std::string_view, std::string_view> alias_target;
+    std::unordered_map<std::string_view, std::vector<std::string_view>> runs_in_place;
     Reach reach;
     for (auto& m : modules) {
         for (auto& k : m.kernels) {
@@ -92,12 +93,10 @@ void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<b
             reach.bindings(md.config);
             reach.bindings(md.defaults);
         }
-        for (const auto& e : m.engines) {
-            for (const auto& entry : e.entries) {
-                reach.want(entry.name);
-                reach.want(entry.target);
-            }
-        }
+        // An engine's entry `from = to` needs `to` only when something reaches `from`: the
+        // vLLM mapping of Mistral reads no Mistral body in a run of Llama.
+        for (const auto& e : m.engines)
+            for (const auto& entry : e.entries) runs_in_place[entry.name].push_back(entry.target);
         for (const auto& h : m.hardware)
             for (const auto& entry : h.entries) reach.expr(entry.value.get());
     }
@@ -106,6 +105,8 @@ void read_needed_bodies(std::vector<ast::Module>& modules, const std::function<b
     while (!reach.todo.empty()) {
         std::string_view name = reach.todo.back();
         reach.todo.pop_back();
+        if (auto r = runs_in_place.find(name); r != runs_in_place.end())
+            for (std::string_view target : r->second) reach.want(target);
         if (auto a = alias_target.find(name); a != alias_target.end()) {
             reach.want(a->second);
             continue;

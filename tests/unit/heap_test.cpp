@@ -1,5 +1,6 @@
 // repl/heap.cpp, the costi executable's operator new, linked into this test binary alone:
 // every allocation of GoogleTest and of the tests below goes through it.
+#include <gmp.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,9 +8,14 @@
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 #include <set>
 #include <thread>
 #include <vector>
+
+namespace costi::heap {
+std::size_t slabs_taken() noexcept;  // repl/heap.cpp
+}
 
 namespace {
 
@@ -122,6 +128,69 @@ TEST(Heap, ThreadsAllocateAtOnce) {
     for (int t = 0; t < 4; ++t) threads.emplace_back(churn, 100 + t, 10'000, &ok[t]);
     for (auto& th : threads) th.join();
     for (bool b : ok) EXPECT_TRUE(b);
+}
+
+// GMP's limbs come from the heap too (mp_set_memory_functions at start-up). A number grown
+// limb by limb reallocates through every class up to 256 KiB and then into malloc's blocks,
+// and shrinks back: its value is checked against one computed independently at each size.
+TEST(Heap, GmpNumbersLiveInTheHeap) {
+    void* (*alloc)(std::size_t) = nullptr;
+    void* (*realloc)(void*, std::size_t, std::size_t) = nullptr;
+    void (*free)(void*, std::size_t) = nullptr;
+    mp_get_memory_functions(&alloc, &realloc, &free);
+    void* probe = alloc(40);
+    void* same_class = ::operator new(40);  // the block the heap hands out next in that class
+    ::operator delete(same_class);
+    free(probe, 40);
+    void* reused = ::operator new(40);
+    EXPECT_EQ(reused, probe) << "GMP's free returns its block to the heap's class";
+    ::operator delete(reused);
+    mpz_t x;
+    mpz_init_set_ui(x, 1);
+    for (unsigned bits = 64; bits <= (std::size_t{3} << 20) * 8; bits *= 2) {
+        mpz_mul_2exp(x, x, bits - mpz_sizeinbase(x, 2) + 1);  // x = 2^bits
+        ASSERT_EQ(mpz_sizeinbase(x, 2), bits + 1);
+        ASSERT_EQ(mpz_scan1(x, 0), bits);
+        mpz_sub_ui(x, x, 1);  // 2^bits - 1: every bit set
+        ASSERT_EQ(mpz_popcount(x), bits);
+        mpz_add_ui(x, x, 1);
+    }
+    mpz_set_ui(x, 12345);
+    mpz_realloc2(x, 64);  // shrinks the 3 MiB block back to one limb
+    EXPECT_EQ(mpz_get_ui(x), 12345u);
+    mpz_t y;
+    mpz_init_set_str(y, "123456789012345678901234567890", 10);
+    mpz_mul(y, y, y);
+    char* text = mpz_get_str(nullptr, 10, y);
+    EXPECT_EQ(std::string(text), "15241578753238836750495351562536198787501905199875019052100");
+    free(text, std::strlen(text) + 1);
+    mpz_clear(y);
+    mpz_clear(x);
+}
+
+// Threads keep their own lists; when they end, their blocks go to the threads that come
+// next (the decode steps of one request after another in a REPL session). Rounds of four
+// threads, each allocating and freeing 20,000 blocks of 48 bytes: 40 more rounds take fewer
+// new slabs than one round needs.
+TEST(Heap, EndedThreadsHandTheirBlocksOn) {
+    auto round = [] {
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([] {
+                std::vector<void*> blocks;
+                blocks.reserve(20'000);
+                for (int i = 0; i < 20'000; ++i) blocks.push_back(::operator new(48));
+                for (void* p : blocks) ::operator delete(p);
+            });
+        }
+        for (auto& t : threads) t.join();
+    };
+    round();
+    const std::size_t after_one = costi::heap::slabs_taken();
+    for (int r = 0; r < 40; ++r) round();
+    // One round needs 4 · 15 = 60 slabs (20,000 · 48 B is 14.6 slabs of 64 KiB a thread):
+    // 40 rounds that took their own would take 2,400.
+    EXPECT_LT(costi::heap::slabs_taken() - after_one, 60u);
 }
 
 TEST(Heap, NothrowNewReturnsMemory) {

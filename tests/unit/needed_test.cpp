@@ -182,6 +182,33 @@ TEST_F(LazyLibrary, AUserFileIsAlwaysReadWhole) {
 }
 
 // Every model of the library gives the same whole tree read lazily as eagerly.
+// An engine's entry is followed only from a kernel something reaches: mapping lib.unused does
+// not read eng.unused (whose body would not parse), and the entry for lib.good runs.
+TEST_F(LazyLibrary, AnEngineEntryIsReadOnlyForAReachedKernel) {
+    write("stdlib/eng.cost", R"(import "lib.cost"
+kernel eng.good(n) { flops = 100 * n }
+kernel eng.unused(n) { flops = (n + }
+engine fast {
+  lib.good = eng.good
+  lib.unused = eng.unused
+}
+)");
+    std::string path = user("import \"stdlib/eng.cost\"\nmodel m = $lib.good(n = 7)\n");
+    Session& lazy = load_lazily(path);
+    EXPECT_EQ(lazy.program().find_kernel("eng.unused"), nullptr);
+    const Engine* fast = lazy.program().find_engine("fast");
+    ASSERT_NE(fast, nullptr);
+    ASSERT_EQ(fast->runs.size(), 1u);
+    EXPECT_EQ(fast->runs.begin()->second->name, "eng.good");
+    Overrides on_fast;
+    on_fast.engine = "fast";
+    auto root = lazy.run(lazy.pick_model(""), on_fast);
+    EXPECT_EQ((root.count * root.cost[*lazy.program().find_metric("flops")]).to_string(), "700");  // 100 · 7
+    EXPECT_EQ(flops(lazy), "7");
+    // Read eagerly, the broken bodies are errors (lib.unused's, at line 10 of lib.cost, first).
+    EXPECT_EQ(first_error(path, false).substr(0, 6), "E0001 ");
+}
+
 TEST(Needed, EveryLibraryModelRunsTheSameReadLazily) {
     std::vector<fs::path> models;
     for (const auto& entry : fs::directory_iterator(source_dir / "models"))
@@ -219,6 +246,52 @@ TEST(Needed, EveryLibraryModelRunsTheSameReadLazily) {
         // The lazy session holds fewer kernels: the library's unused ones were never read.
         EXPECT_LT(lazy.program().kernels.size(), eager.program().kernels.size()) << path;
     }
+}
+
+// Under the vLLM engine, with every engine file of the library loaded (each imports the
+// families it maps), a lazy read gives every library model the tree, or the error, an eager
+// read gives: the engine's entries for the families no model reaches are left unread.
+TEST(Needed, EveryLibraryModelRunsTheSameUnderTheEngineReadLazily) {
+    std::vector<std::string> engine_files;
+    for (const auto& f : library_engine_files("vllm")) engine_files.push_back(f.path.string());
+    ASSERT_GE(engine_files.size(), 10u);
+    std::vector<fs::path> models;
+    for (const auto& entry : fs::directory_iterator(source_dir / "models"))
+        if (entry.path().extension() == ".cost") models.push_back(entry.path());
+    std::sort(models.begin(), models.end());
+    int mapped = 0;
+    for (const auto& path : models) {
+        Session eager;
+        eager.load_file(path.string());
+        eager.load_files(engine_files);
+        Session lazy;
+        lazy.set_lazy_library(true);
+        lazy.load_file(path.string());
+        lazy.load_files(engine_files);
+        Overrides at;
+        at.runtime.emplace_back("seq_len", Value::of(Number(128)));
+        at.engine = "vllm";
+        std::string eager_error;
+        CostNode eager_tree;
+        try {
+            eager_tree = eager.run(eager.pick_model(""), at);
+        } catch (const CostiError& e) {
+            eager_error = e.what();
+        }
+        if (!eager_error.empty()) {
+            try {
+                lazy.run(lazy.pick_model(""), at);
+                ADD_FAILURE() << path << ": read lazily, it runs; eagerly: " << eager_error;
+            } catch (const CostiError& e) {
+                EXPECT_EQ(std::string(e.what()), eager_error) << path;
+            }
+            continue;
+        }
+        ++mapped;
+        expect_same(eager_tree, lazy.run(lazy.pick_model(""), at), path.filename().string());
+        EXPECT_LT(lazy.program().kernels.size(), eager.program().kernels.size()) << path;
+    }
+    EXPECT_GE(mapped, 8) << "the vLLM engine models most library families";
 }
 
 // `costi run --config FILE`: the library of architectures[0], read lazily from the kernels of
