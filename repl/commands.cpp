@@ -185,17 +185,31 @@ void load_command(CommandContext& ctx) {
     const interp::Model* before = ctx.ws.model();
     std::string before_name = before != nullptr ? before->name : "";
     std::vector<std::string> added;
+    cli::ModelRef ref;
     try {
         // Found as `costi run` and `costi repl NAME` find models: a file, a library model's
         // short name, or a model's declared name (which then becomes current).
-        cli::ModelRef ref = cli::find_model(path);
+        ref = cli::find_model(path);
         added = ctx.ws.load_file(ref.file);
-        if (!ref.model.empty()) ctx.ws.select_model(ref.model);
     } catch (CostiError& e) {
         point_at(e, ctx.span(ctx.args));
         throw;
     }
+    // The file is loaded whatever follows: a model that cannot be made current under the
+    // session's bindings (tp = 4 that its execution does not model) is said so, not an error
+    // that would leave the load behind a failed input.
+    std::string not_current;
+    if (!ref.model.empty()) {
+        try {
+            ctx.ws.select_model(ref.model);
+        } catch (const CostiError& e) {
+            const auto& d = e.diagnostics().front();
+            not_current = d.message + " [" + d.code + "]";
+        }
+    }
     ctx.out << "loaded " << path << "\n";
+    if (!not_current.empty())
+        ctx.out << "model " << ref.model << " is not current: " << not_current << "\n";
     const interp::Model* now = ctx.ws.model();
     if (now != nullptr && now->name != before_name) ctx.out << "model " << now->name << "\n";
     std::erase_if(added, [&](const std::string& n) { return now != nullptr && n == now->name; });

@@ -144,7 +144,7 @@ std::vector<std::string> Workspace::load_file(const std::string& path) {
     for (const auto& m : program().models) {
         if (std::find(before.begin(), before.end(), m->name) == before.end()) added.push_back(m->name);
     }
-    if (model_ == nullptr && added.size() == 1) select_model(added.front());
+    if (model_ == nullptr && added.size() == 1) select_if_evaluable(added.front());
     return added;
 }
 
@@ -152,7 +152,15 @@ void Workspace::load_text(const interp::SourceFile& input) {
     std::size_t before = program().models.size();
     session_.load_text(input.name(), input.text());
     refresh_model();
-    if (model_ == nullptr && program().models.size() == before + 1) select_model(program().models.back()->name);
+    if (model_ == nullptr && program().models.size() == before + 1) select_if_evaluable(program().models.back()->name);
+}
+
+void Workspace::select_if_evaluable(const std::string& name) {
+    try {
+        select_model(name);
+    } catch (const CostiError&) {
+        // The load stands; the model stays a choice (`:model NAME` reports why it cannot run).
+    }
 }
 
 void Workspace::use_config_json(const std::string& path) {

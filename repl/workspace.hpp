@@ -146,6 +146,9 @@ private:
     };
     Selection selection() const { return {overrides_, model_, model_name_, json_path_}; }
     void keep_if_evaluable(const Selection& before);
+    // After a load that brought the only model of a session without one: makes it current
+    // when its bindings evaluate, else leaves no model current (the load itself succeeded).
+    void select_if_evaluable(const std::string& name);
 
     interp::Session session_;
     interp::SourceSet inputs_;
