@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -85,7 +86,18 @@ struct ClassState {
     FreeBlock* free = nullptr;
     char* bump = nullptr;  // the next unused block of the class's current slab
     char* end = nullptr;
+    std::size_t count = 0;  // blocks on `free` (a thread's own lists)
 };
+
+// The blocks of class c that fill one slab: what moves between a thread and the orphans at
+// once. A table, so that a free does not divide.
+constexpr auto batches = [] {
+    std::array<std::uint32_t, class_count> b{};
+    for (unsigned c = 0; c < class_count; ++c)
+        b[c] = static_cast<std::uint32_t>(class_size(c) >= slab_bytes ? 1 : slab_bytes / class_size(c));
+    return b;
+}();
+constexpr std::size_t batch_of(unsigned c) { return batches[c]; }
 
 // What every thread shares: the region, which class each slab serves, and what threads that
 // ended left behind. All constant-initialised: operator new runs during static
@@ -115,6 +127,7 @@ constinit Region heap;
 constinit ClassState first_thread[class_count] = {};
 constinit bool first_thread_taken = false;
 constinit thread_local ClassState* mine = nullptr;
+constinit thread_local bool ending = false;  // this thread has handed its lists back
 
 class SpinLock {
 public:
@@ -152,6 +165,7 @@ void hand_back(ClassState* classes) noexcept {
             o.free = s.free;
             s.free = nullptr;
         }
+        s.count = 0;
     }
     heap.has_orphans.store(true, std::memory_order_relaxed);
 }
@@ -161,14 +175,17 @@ struct HandBack {
     ~HandBack() {
         ClassState* classes = mine;
         mine = nullptr;
+        ending = true;  // what the thread frees after this goes to the orphans
         if (classes == nullptr || classes == first_thread) return;
         hand_back(classes);
         std::free(classes);
     }
 };
 
-// This thread's lists, made on its first allocation or free; nullptr when calloc fails.
+// This thread's lists, made on its first allocation or free; nullptr when calloc fails or
+// the thread is ending (then allocations come from malloc and frees go to the orphans).
 ClassState* new_thread_lists() {
+    if (ending) return nullptr;
     if (__libc_single_threaded != 0 && !first_thread_taken) {
         first_thread_taken = true;  // the only thread there is: no race
         return mine = first_thread;
@@ -208,10 +225,11 @@ bool adopt(ClassState& s, unsigned c) {
     SpinLock lock;
     ClassState& o = heap.orphans[c];
     if (o.free != nullptr) {
-        const std::size_t batch = class_size(c) >= slab_bytes ? 1 : slab_bytes / class_size(c);
         FreeBlock* last = o.free;
-        for (std::size_t i = 1; i < batch && last->next != nullptr; ++i) last = last->next;
+        std::size_t taken = 1;
+        for (; taken < batch_of(c) && last->next != nullptr; ++taken) last = last->next;
         s.free = o.free;
+        s.count = taken;
         o.free = last->next;
         last->next = nullptr;
         return true;
@@ -242,6 +260,21 @@ bool refill(ClassState* classes, unsigned c) {
     return true;
 }
 
+// A thread's list of class c holds two slabs' worth: one goes to the orphans. Blocks that
+// worker threads allocate and the main thread frees (a request's step results) would
+// otherwise pile up on the main thread's lists while each request's workers took new slabs.
+void release(ClassState& s, unsigned c) {
+    FreeBlock* first = s.free;
+    FreeBlock* last = first;
+    for (std::size_t i = 1; i < batch_of(c); ++i) last = last->next;
+    s.free = last->next;
+    s.count -= batch_of(c);
+    SpinLock lock;
+    last->next = heap.orphans[c].free;
+    heap.orphans[c].free = first;
+    heap.has_orphans.store(true, std::memory_order_relaxed);
+}
+
 void* allocate(std::size_t n) {
     ClassState* classes = mine;
     if (n <= largest_class && (classes != nullptr || (classes = new_thread_lists()) != nullptr)) {
@@ -250,6 +283,7 @@ void* allocate(std::size_t n) {
         if (s.free != nullptr || s.bump != s.end || refill(classes, c)) {
             if (FreeBlock* b = s.free) {
                 s.free = b->next;
+                --s.count;
                 return b;
             }
             char* p = s.bump;
@@ -271,7 +305,7 @@ void deallocate(void* p) noexcept {
     const unsigned c = heap.slab_class[slab];
     auto* b = static_cast<FreeBlock*>(p);
     ClassState* classes = mine;
-    if (classes == nullptr && (classes = new_thread_lists()) == nullptr) {  // no lists: an orphan
+    if (classes == nullptr && (classes = new_thread_lists()) == nullptr) {  // no lists: to the orphans
         SpinLock lock;
         b->next = heap.orphans[c].free;
         heap.orphans[c].free = b;
@@ -281,6 +315,8 @@ void deallocate(void* p) noexcept {
     ClassState& s = classes[c];
     b->next = s.free;
     s.free = b;
+    // While the process has one thread there is no one to pass blocks to.
+    if (++s.count > 2 * batch_of(c) && __libc_single_threaded == 0) release(s, c);
 }
 
 // GMP's numbers (every exact value beyond the machine-integer fast path) allocate their

@@ -193,6 +193,29 @@ TEST(Heap, EndedThreadsHandTheirBlocksOn) {
     EXPECT_LT(costi::heap::slabs_taken() - after_one, 60u);
 }
 
+// Blocks that threads allocate and another thread frees (a request's decode threads make
+// the step results the main thread frees): a thread's list keeps at most two slabs' worth of
+// a class and passes the rest on, so rounds of this take fewer new slabs than one round needs.
+TEST(Heap, BlocksFreedByAnotherThreadArePassedOn) {
+    auto round = [] {
+        std::vector<std::vector<void*>> made(4);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&made, t] {
+                made[static_cast<std::size_t>(t)].reserve(20'000);
+                for (int i = 0; i < 20'000; ++i) made[static_cast<std::size_t>(t)].push_back(::operator new(48));
+            });
+        }
+        for (auto& th : threads) th.join();
+        for (const auto& blocks : made)
+            for (void* p : blocks) ::operator delete(p);  // here, on the main thread
+    };
+    round();
+    const std::size_t after_one = costi::heap::slabs_taken();
+    for (int r = 0; r < 40; ++r) round();
+    EXPECT_LT(costi::heap::slabs_taken() - after_one, 60u);  // one round: 4 · 15 slabs
+}
+
 TEST(Heap, NothrowNewReturnsMemory) {
     void* p = ::operator new(100, std::nothrow);
     ASSERT_NE(p, nullptr);
