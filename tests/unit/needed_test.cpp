@@ -32,6 +32,25 @@ void expect_same(const CostNode& a, const CostNode& b, const std::string& where)
     for (std::size_t i = 0; i < a.children.size(); ++i) expect_same(a.children[i], b.children[i], where + "/" + a.label);
 }
 
+// Runs the first model of each session at `at`: the same tree, or the same error. True when
+// it ran.
+bool same_run_both_ways(Session& eager, Session& lazy, const Overrides& at, const std::string& where) {
+    CostNode eager_tree;
+    try {
+        eager_tree = eager.run(eager.pick_model(""), at);
+    } catch (const CostiError& e) {
+        try {
+            lazy.run(lazy.pick_model(""), at);
+            ADD_FAILURE() << where << ": read lazily, it runs; eagerly: " << e.what();
+        } catch (const CostiError& l) {
+            EXPECT_EQ(std::string(l.what()), std::string(e.what())) << where;
+        }
+        return false;
+    }
+    expect_same(eager_tree, lazy.run(lazy.pick_model(""), at), where);
+    return true;
+}
+
 // A scratch library folder (LIB/stdlib/…, read lazily once it is a library folder) and a
 // user file beside it.
 class LazyLibrary : public ::testing::Test {
@@ -225,23 +244,7 @@ TEST(Needed, EveryLibraryModelRunsTheSameReadLazily) {
             Overrides at;
             at.runtime.emplace_back("seq_len", Value::of(Number(128)));
             at.runtime.emplace_back("cache_len", Value::of(Number(cache_len)));
-            std::string eager_error;
-            CostNode eager_tree;
-            try {
-                eager_tree = eager.run(eager.pick_model(""), at);
-            } catch (const CostiError& e) {
-                eager_error = e.what();
-            }
-            if (!eager_error.empty()) {
-                EXPECT_THROW(
-                    try { lazy.run(lazy.pick_model(""), at); } catch (const CostiError& e) {
-                        EXPECT_EQ(std::string(e.what()), eager_error) << path;
-                        throw;
-                    },
-                    CostiError);
-                continue;
-            }
-            expect_same(eager_tree, lazy.run(lazy.pick_model(""), at), path.filename().string());
+            (void)same_run_both_ways(eager, lazy, at, path.filename().string());
         }
         // The lazy session holds fewer kernels: the library's unused ones were never read.
         EXPECT_LT(lazy.program().kernels.size(), eager.program().kernels.size()) << path;
@@ -271,24 +274,8 @@ TEST(Needed, EveryLibraryModelRunsTheSameUnderTheEngineReadLazily) {
         Overrides at;
         at.runtime.emplace_back("seq_len", Value::of(Number(128)));
         at.engine = "vllm";
-        std::string eager_error;
-        CostNode eager_tree;
-        try {
-            eager_tree = eager.run(eager.pick_model(""), at);
-        } catch (const CostiError& e) {
-            eager_error = e.what();
-        }
-        if (!eager_error.empty()) {
-            try {
-                lazy.run(lazy.pick_model(""), at);
-                ADD_FAILURE() << path << ": read lazily, it runs; eagerly: " << eager_error;
-            } catch (const CostiError& e) {
-                EXPECT_EQ(std::string(e.what()), eager_error) << path;
-            }
-            continue;
-        }
+        if (!same_run_both_ways(eager, lazy, at, path.filename().string())) continue;
         ++mapped;
-        expect_same(eager_tree, lazy.run(lazy.pick_model(""), at), path.filename().string());
         EXPECT_LT(lazy.program().kernels.size(), eager.program().kernels.size()) << path;
     }
     EXPECT_GE(mapped, 8) << "the vLLM engine models most library families";
