@@ -139,6 +139,13 @@ public:
     SpinLock& operator=(const SpinLock&) = delete;
 };
 
+// Puts the list first..last of class c on the orphans' list; the caller holds the lock.
+void to_orphans(unsigned c, FreeBlock* first, FreeBlock* last) {
+    last->next = heap.orphans[c].free;
+    heap.orphans[c].free = first;
+    heap.has_orphans.store(true, std::memory_order_relaxed);
+}
+
 // At the end of a thread: its blocks become orphans.
 void hand_back(ClassState* classes) noexcept {
     SpinLock lock;
@@ -161,13 +168,11 @@ void hand_back(ClassState* classes) noexcept {
         if (s.free != nullptr) {
             FreeBlock* tail = s.free;
             while (tail->next != nullptr) tail = tail->next;
-            tail->next = o.free;
-            o.free = s.free;
+            to_orphans(c, s.free, tail);
             s.free = nullptr;
         }
         s.count = 0;
     }
-    heap.has_orphans.store(true, std::memory_order_relaxed);
 }
 
 struct HandBack {
@@ -217,6 +222,11 @@ void reserve_region() {
 bool in_region(const void* p) {
     const char* c = static_cast<const char*>(p);
     return heap.base != nullptr && c >= heap.base && c < heap.limit;
+}
+
+// The class of a block of the region: that of its slab.
+unsigned class_of_block(const void* p) {
+    return heap.slab_class[static_cast<std::size_t>(static_cast<const char*>(p) - heap.base) >> slab_shift];
 }
 
 // Takes some of what ended threads left in class c — a slab's worth of blocks at most, so
@@ -270,9 +280,7 @@ void release(ClassState& s, unsigned c) {
     s.free = last->next;
     s.count -= batch_of(c);
     SpinLock lock;
-    last->next = heap.orphans[c].free;
-    heap.orphans[c].free = first;
-    heap.has_orphans.store(true, std::memory_order_relaxed);
+    to_orphans(c, first, last);
 }
 
 void* allocate(std::size_t n) {
@@ -301,15 +309,12 @@ void deallocate(void* p) noexcept {
         std::free(p);
         return;
     }
-    const std::size_t slab = static_cast<std::size_t>(static_cast<char*>(p) - heap.base) >> slab_shift;
-    const unsigned c = heap.slab_class[slab];
+    const unsigned c = class_of_block(p);
     auto* b = static_cast<FreeBlock*>(p);
     ClassState* classes = mine;
     if (classes == nullptr && (classes = new_thread_lists()) == nullptr) {  // no lists: to the orphans
         SpinLock lock;
-        b->next = heap.orphans[c].free;
-        heap.orphans[c].free = b;
-        heap.has_orphans.store(true, std::memory_order_relaxed);
+        to_orphans(c, b, b);
         return;
     }
     ClassState& s = classes[c];
@@ -343,9 +348,7 @@ void* gmp_reallocate(void* p, std::size_t old_size, std::size_t n) {
         if (void* q = std::realloc(p, n == 0 ? 1 : n)) return q;
         gmp_out_of_memory();
     }
-    const std::size_t slab = static_cast<std::size_t>(static_cast<char*>(p) - heap.base) >> slab_shift;
-    const unsigned c = heap.slab_class[slab];
-    if (n <= largest_class && class_of(n) == c) return p;  // the block already holds n bytes
+    if (n <= largest_class && class_of(n) == class_of_block(p)) return p;  // the block already holds n bytes
     void* q = gmp_allocate(n);
     std::memcpy(q, p, old_size < n ? old_size : n);
     deallocate(p);

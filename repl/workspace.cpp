@@ -189,13 +189,8 @@ void Workspace::keep_if_evaluable(const Selection& before) {
         overrides_ = before.overrides;
         model_name_ = before.model_name;
         json_path_ = before.json_path;
-        // A config.json model belongs to the Session and outlives loads; a .cost model is
-        // found again by name in the Program the change may have replaced.
-        if (json_path_.empty()) {
-            refresh_model();
-        } else {
-            model_ = before.model;
-        }
+        model_ = before.model;
+        refresh_model();  // a .cost model is found again in the Program a load may have replaced
         for (auto& d : e.diagnostics()) {
             if (d.code == code::unmodelled_layout)
                 d.hint = "the session is unchanged; :unset that variable first, or keep the execution that models it";
