@@ -51,15 +51,25 @@ const char* op_text(ast::Op op) {
     return "?";
 }
 
-static bool need_number(const Value& v, std::string_view what, OpError& err) {
-    if (v.is_number()) return true;
+// Sets the error for an operand that is not a number.
+static void not_a_number(const Value& v, std::string_view what, OpError& err) {
     err = {code::type_error, "'" + std::string(what) + "' needs a number, not the string " + v.show(),
            v.is_string() ? "strings can only be compared with == and !=" : ""};
+}
+
+// Inline, and the operator's text only looked up for the message: every arithmetic
+// operation of an evaluation passes here.
+static inline bool need_number(const Value& v, ast::Op op, OpError& err) {
+    if (v.is_number()) return true;
+    not_a_number(v, op_text(op), err);
     return false;
 }
 
 std::optional<bool> truth(const Value& v, OpError& err) {
-    if (!need_number(v, "condition", err)) return std::nullopt;
+    if (!v.is_number()) {
+        not_a_number(v, "condition", err);
+        return std::nullopt;
+    }
     return !v.num.is_zero();
 }
 
@@ -69,7 +79,7 @@ std::optional<Value> apply_unary(ast::Op op, const Value& a, OpError& err) {
         if (!t) return std::nullopt;
         return Value::of(*t ? 0 : 1);
     }
-    if (!need_number(a, op_text(op), err)) return std::nullopt;
+    if (!need_number(a, op, err)) return std::nullopt;
     return Value::of(op == ast::Op::neg ? -a.num : a.num);
 }
 
@@ -104,7 +114,7 @@ static std::optional<Value> apply_arith(ast::Op op, const Value& a, const Value&
         bool same = a.str == b.str;
         return Value::of((op == ast::Op::eq) == same ? 1 : 0);
     }
-    if (!need_number(a, op_text(op), err) || !need_number(b, op_text(op), err)) return std::nullopt;
+    if (!need_number(a, op, err) || !need_number(b, op, err)) return std::nullopt;
     const Number& x = a.num;
     const Number& y = b.num;
     auto by_zero = [&]() -> std::optional<Value> {
@@ -181,7 +191,10 @@ std::optional<Value> apply_function(Fn fn, const std::vector<Value>& args, OpErr
         return Value::of(found ? 1 : 0);
     }
     for (const auto& a : args) {
-        if (!need_number(a, ast::function_names[static_cast<std::size_t>(fn)], err)) return std::nullopt;
+        if (!a.is_number()) {
+            not_a_number(a, ast::function_names[static_cast<std::size_t>(fn)], err);
+            return std::nullopt;
+        }
     }
     switch (fn) {
         case Fn::min:

@@ -1,7 +1,6 @@
 // libedit on a terminal, plain getline otherwise.
 #include "repl/line_reader.hpp"
 
-#include <dlfcn.h>
 #include <histedit.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -15,7 +14,8 @@
 #include <cstdlib>
 #include <cwchar>
 #include <iostream>
-#include <type_traits>
+
+#include "repl/libedit.hpp"
 
 namespace costi::repl {
 
@@ -98,39 +98,6 @@ LineReader::Status read_plain(std::string& line) {
     if (overflow) return LineReader::Status::too_long;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return LineReader::Status::line;
-}
-
-// libedit's functions, from the shared library loaded the first time a terminal session
-// needs them: the executable does not link libedit, so that every other command starts
-// without loading it and the three libraries it needs (docs/performance.md, "Start-up").
-// Null when it cannot be loaded: the REPL then reads plain lines.
-// (One list of the functions used, for the table and for loading it.)
-#define COSTI_LIBEDIT_FUNCTIONS(X) \
-    X(el_init) X(el_end) X(el_set) X(el_get) X(el_gets) X(el_line) X(el_insertstr) X(el_resize) X(el_source) \
-    X(history_init) X(history_end) X(history)
-
-struct Libedit {
-#define COSTI_LIBEDIT_POINTER(name) decltype(&::name) name = nullptr;
-    COSTI_LIBEDIT_FUNCTIONS(COSTI_LIBEDIT_POINTER)
-#undef COSTI_LIBEDIT_POINTER
-};
-
-const Libedit* libedit() {
-    static const Libedit* loaded = []() -> const Libedit* {
-        void* lib = dlopen(COSTI_LIBEDIT_SONAME, RTLD_NOW | RTLD_LOCAL);
-        if (lib == nullptr) return nullptr;
-        static Libedit l;
-        bool all = true;
-        auto load = [&](auto& fn, const char* name) {
-            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
-            all = all && fn != nullptr;
-        };
-#define COSTI_LIBEDIT_LOAD(name) load(l.name, #name);
-        COSTI_LIBEDIT_FUNCTIONS(COSTI_LIBEDIT_LOAD)
-#undef COSTI_LIBEDIT_LOAD
-        return all ? &l : nullptr;
-    }();
-    return loaded;
 }
 
 }  // namespace
@@ -241,7 +208,7 @@ struct LineReader::Editor {
 
 LineReader::LineReader(Completer completer, const std::string& history_path) {
     if (isatty(STDIN_FILENO) == 0 || isatty(STDOUT_FILENO) == 0) return;
-    if (libedit() == nullptr) return;  // libedit is not installed: read plain lines
+    if (libedit() == nullptr) return;  // libedit is not installed: read plain lines (libedit.hpp)
     // libedit decodes and displays multibyte characters by the locale's character type.
     std::setlocale(LC_CTYPE, "");
     auto ed = std::make_unique<Editor>();

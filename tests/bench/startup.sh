@@ -7,10 +7,19 @@
 # too). Needs perf (Debian linux-perf). Compare two builds by giving both; each runs from the
 # source tree it was built from, so that it reads its own library.
 #   tests/bench/startup.sh OLD_TREE/build/costi NEW_TREE/build/costi
+# Beside /bin/true it times the floors built next to the last binary given
+# (tests/bench/startup_floor.cpp): a trivial C++ program with the shared libraries the issue's
+# floor had (libstdc++, libgmpxx, libgmp, libedit) and one linked as costi is (a static PIE).
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 COSTI [COSTI…]" >&2; exit 2; }
 rounds=${ROUNDS:-200}
 commands=("run models/llama-2-7b.cost --seq_len 1024" "--version")
+floors=(/bin/true)
+last=${*: -1}
+for name in startup_floor_shared startup_floor_static; do
+  floor="$(cd "$(dirname "$last")" && pwd)/tests/bench/$name"
+  [ -x "$floor" ] && floors+=("$floor")
+done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -37,7 +46,9 @@ for ((round = 0; round < rounds; ++round)); do
       index=$((index + 1))
     done
   done
-  sample "$out/true" /bin/true
+  for floor in "${floors[@]}"; do
+    sample "$out/$(echo "$floor" | tr / _)" "$floor"
+  done
 done
 
 summary() {  # summary FILE LABEL
@@ -51,4 +62,6 @@ for bin in "$@"; do
     index=$((index + 1))
   done
 done
-summary "$out/true" "/bin/true"
+for floor in "${floors[@]}"; do
+  summary "$out/$(echo "$floor" | tr / _)" "$floor"
+done
