@@ -26,6 +26,9 @@ std::string pad(const std::string& s, std::size_t w) {
 std::string params_of(const LibraryFile& file, const std::string& name) {
     try {
         interp::Session session;
+        // Only the library kernels the model reaches are read and checked, as for `costi
+        // run` (interpreter/needed.hpp): the same count, a fraction of the work per model.
+        session.set_lazy_library(true);
         session.load_file(file.path.string());
         const interp::Program& program = session.program();
         auto m = program.find_metric("params");
@@ -82,6 +85,7 @@ std::vector<std::string> hardware_line(const LibraryFile& file) {
     std::vector<std::string> cells{report::valid_utf8(file.short_name), "-", "-", "-", ""};
     try {
         interp::Session session;
+        session.set_lazy_library(true);  // a device file reaches no kernel: the library's bodies stay unread
         session.load_file(file.path.string());
         const interp::Program& program = session.program();
         const interp::Hardware* hw = program.find_hardware(file.short_name);
