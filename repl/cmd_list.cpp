@@ -23,13 +23,8 @@ std::string pad(const std::string& s, std::size_t w) {
 }
 
 // The weights of a model at its defaults, compact; "-" when it does not evaluate.
-std::string params_of(const LibraryFile& file, const std::string& name) {
+std::string params_in(const interp::Session& session, const std::string& name) {
     try {
-        interp::Session session;
-        // Only the library kernels the model reaches are read and checked, as for `costi
-        // run` (interpreter/needed.hpp): the same count, a fraction of the work per model.
-        session.set_lazy_library(true);
-        session.load_file(file.path.string());
         const interp::Program& program = session.program();
         auto m = program.find_metric("params");
         if (!m) return "-";
@@ -41,6 +36,37 @@ std::string params_of(const LibraryFile& file, const std::string& name) {
     }
 }
 
+// The same, from a session of its own: the file alone, its library read lazily (only what it
+// reaches is read and checked, as for `costi run`).
+std::string params_of(const LibraryFile& file, const std::string& name) {
+    try {
+        interp::Session session;
+        session.set_lazy_library(true);
+        session.load_file(file.path.string());
+        return params_in(session, name);
+    } catch (const interp::CostiError&) {
+        return "-";
+    }
+}
+
+// Every library model file loaded into one session (the library read once, lazily, for all
+// of them) — when that gives each model what its own session would: all files load together
+// and none adds an `every leaf` block, which would change every leaf of the others. Null
+// otherwise: each model then gets a session of its own.
+std::unique_ptr<interp::Session> shared_session(const std::vector<LibraryFile>& files) {
+    std::vector<std::string> paths;
+    for (const auto& f : files) paths.push_back(f.path.string());
+    try {
+        auto session = std::make_unique<interp::Session>();
+        session->set_lazy_library(true);
+        session->load_files(paths);
+        if (session->program().has_every_leaf) return nullptr;
+        return session;
+    } catch (const interp::CostiError&) {
+        return nullptr;
+    }
+}
+
 int list_models(bool names_only) {
     struct Line {
         std::string name;
@@ -48,10 +74,14 @@ int list_models(bool names_only) {
         std::string params;
     };
     std::vector<Line> lines;
-    for (const auto& f : library_models()) {
+    const std::vector<LibraryFile> files = library_models();
+    std::unique_ptr<interp::Session> shared = names_only ? nullptr : shared_session(files);
+    for (const auto& f : files) {
         if (f.names.empty()) lines.push_back({f.short_name, f.short_name, "-"});
-        for (const auto& n : f.names)
-            lines.push_back({report::valid_utf8(n), f.short_name, names_only ? "" : params_of(f, n)});
+        for (const auto& n : f.names) {
+            std::string params = names_only ? "" : shared ? params_in(*shared, n) : params_of(f, n);
+            lines.push_back({report::valid_utf8(n), f.short_name, params});
+        }
     }
     std::size_t wn = 0;
     std::size_t wf = 0;

@@ -30,4 +30,27 @@ for costi in "$prefix/bin/costi" "$build/costi"; do
   grep -q '"flops": "17731067838592"' <<<"$tour" || { echo "tour flops with $costi: $tour"; exit 1; }
   grep -q '"params": "4328521792"' <<<"$tour" || { echo "tour params with $costi: $tour"; exit 1; }
 done
-echo "installed costi and README's tour ran outside the source tree"
+# `costi list` reads every library model in one session when that changes nothing, else each
+# in its own (repl/cmd_list.cpp). Two files added to the installed library must not change
+# the others' counts: one that declares an `every leaf` block giving each leaf that assigns
+# no params 10^12 of them (in a shared session gpt2's count would grow by trillions too), and
+# one that does not parse (listed with "-").
+models="$prefix/share/costi/models"
+{
+  printf 'import "../kernels/gpt2.cost"\nevery leaf {\n  params = 10^12\n}\n'
+  printf 'model zz/leafless = $transformers.models.gpt2.modeling_gpt2.GPT2LMHeadModel {\n'
+  sed -n '/^  config {/,/^  }/p' "$models/gpt2.cost"  # gpt2's own config
+  printf '}\n'
+} >"$models/zz-leafless.cost"
+listing=$("$prefix/bin/costi" list)
+# gpt2's 124,439,808 weights (the checkpoint's published 124M) print as 124.4M.
+grep -Eq '^openai-community/gpt2 +gpt2 +124\.4M$' <<<"$listing" || { echo "costi list, gpt2: $listing"; exit 1; }
+grep -Eq '^zz/leafless +zz-leafless +[0-9.]+T$' <<<"$listing" || { echo "costi list, zz-leafless: $listing"; exit 1; }
+printf 'model zz/broken = \n' >"$models/zz-broken.cost"
+listing=$("$prefix/bin/costi" list)
+grep -Eq '^openai-community/gpt2 +gpt2 +124\.4M$' <<<"$listing" || { echo "costi list, gpt2: $listing"; exit 1; }
+grep -Eq '^zz-broken +zz-broken +-$' <<<"$listing" || { echo "costi list, zz-broken: $listing"; exit 1; }
+rm "$models/zz-leafless.cost" "$models/zz-broken.cost"
+listing=$("$prefix/bin/costi" list)
+grep -Eq '^openai-community/gpt2 +gpt2 +124\.4M$' <<<"$listing" || { echo "costi list, shared session: $listing"; exit 1; }
+echo "installed costi and README's tour ran outside the source tree; costi list kept each model's count"
