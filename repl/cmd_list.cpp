@@ -110,27 +110,33 @@ int list_kernels() {
     return 0;
 }
 
-// One device's line: bf16 peak, memory, bandwidth and its description; "-" for what it lacks.
+// One device's line from a program holding it: bf16 peak, memory, bandwidth and its
+// description; "-" for what it lacks.
+std::vector<std::string> hardware_cells(const interp::Program& program, const std::string& short_name) {
+    std::vector<std::string> cells{report::valid_utf8(short_name), "-", "-", "-", ""};
+    const interp::Hardware* hw = program.find_hardware(short_name);
+    if (hw == nullptr) return cells;
+    auto value = [&](const char* name, const char* unit) {
+        auto it = program.property_id.find(name);
+        if (it == program.property_id.end() || hw->values[it->second].is_absent()) return std::string("-");
+        return report::compact(hw->values[it->second].num, unit);
+    };
+    return {report::valid_utf8(hw->name), value("bf16", "FLOP/s"), value("memory", "B"), value("mem_bw", "B/s"),
+            report::valid_utf8(hw->doc)};
+}
+
+// The same from a session of the file alone (a device file reaches no kernel, so a lazy read
+// leaves the library's bodies unread), or what stops it from loading.
 std::vector<std::string> hardware_line(const LibraryFile& file) {
-    std::vector<std::string> cells{report::valid_utf8(file.short_name), "-", "-", "-", ""};
     try {
         interp::Session session;
-        session.set_lazy_library(true);  // a device file reaches no kernel: the library's bodies stay unread
+        session.set_lazy_library(true);
         session.load_file(file.path.string());
-        const interp::Program& program = session.program();
-        const interp::Hardware* hw = program.find_hardware(file.short_name);
-        if (hw == nullptr) return cells;
-        auto value = [&](const char* name, const char* unit) {
-            auto it = program.property_id.find(name);
-            if (it == program.property_id.end() || hw->values[it->second].is_absent()) return std::string("-");
-            return report::compact(hw->values[it->second].num, unit);
-        };
-        cells = {report::valid_utf8(hw->name), value("bf16", "FLOP/s"), value("memory", "B"), value("mem_bw", "B/s"),
-                 report::valid_utf8(hw->doc)};
+        return hardware_cells(session.program(), file.short_name);
     } catch (const interp::CostiError&) {
-        cells[4] = "(does not load: costi check " + file.path.string() + ")";
+        return {report::valid_utf8(file.short_name), "-", "-", "-",
+                "(does not load: costi check " + file.path.string() + ")"};
     }
-    return cells;
 }
 
 int list_hardware(bool names_only) {
@@ -145,7 +151,18 @@ int list_hardware(bool names_only) {
         return 0;
     }
     std::vector<std::vector<std::string>> rows{{"name", "bf16", "memory", "mem_bw", "device"}};
-    for (const auto& f : files) rows.push_back(hardware_line(f));
+    // Every device file in one session when they load together (device names are unique in a
+    // program, so each line reads as from its own file), else a session each.
+    std::vector<std::string> paths;
+    for (const auto& f : files) paths.push_back(f.path.string());
+    std::unique_ptr<interp::Session> shared = std::make_unique<interp::Session>();
+    shared->set_lazy_library(true);
+    try {
+        shared->load_files(paths);
+    } catch (const interp::CostiError&) {
+        shared.reset();
+    }
+    for (const auto& f : files) rows.push_back(shared ? hardware_cells(shared->program(), f.short_name) : hardware_line(f));
     std::vector<std::size_t> w(5, 0);
     for (const auto& r : rows)
         for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], report::display_width(r[i]));

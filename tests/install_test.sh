@@ -53,4 +53,17 @@ grep -Eq '^zz-broken +zz-broken +-$' <<<"$listing" || { echo "costi list, zz-bro
 rm "$models/zz-leafless.cost" "$models/zz-broken.cost"
 listing=$("$prefix/bin/costi" list)
 grep -Eq '^openai-community/gpt2 +gpt2 +124\.4M$' <<<"$listing" || { echo "costi list, shared session: $listing"; exit 1; }
-echo "installed costi and README's tour ran outside the source tree; costi list kept each model's count"
+# `costi list hardware` reads every device file in one session when they load together, else
+# each in its own: a file that does not load says so, and the H100's line keeps NVIDIA's
+# datasheet figures (989.4 TFLOP/s dense bf16, 80 GB, 3.35 TB/s).
+hardware="$prefix/share/costi/hardware"
+h100='^h100-sxm +989\.4 TFLOP/s +80 GB +3\.35 TB/s +NVIDIA H100 SXM5'
+listing=$("$prefix/bin/costi" list hardware)
+grep -Eq "$h100" <<<"$listing" || { echo "costi list hardware, shared session: $listing"; exit 1; }
+printf 'hardware zz-broken {\n' >"$hardware/zz-broken.cost"
+listing=$("$prefix/bin/costi" list hardware)
+grep -Eq "$h100" <<<"$listing" || { echo "costi list hardware, h100-sxm: $listing"; exit 1; }
+grep -Fq "(does not load: costi check $hardware/zz-broken.cost)" <<<"$listing" ||
+  { echo "costi list hardware, zz-broken: $listing"; exit 1; }
+rm "$hardware/zz-broken.cost"
+echo "installed costi and README's tour ran outside the source tree; costi list kept each model's count and device's line"
