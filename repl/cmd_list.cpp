@@ -49,22 +49,19 @@ std::string params_of(const LibraryFile& file, const std::string& name) {
     }
 }
 
-// Every library model file loaded into one session (the library read once, lazily, for all
-// of them) — when that gives each model what its own session would: all files load together
-// and none adds an `every leaf` block, which would change every leaf of the others. Null
-// otherwise: each model then gets a session of its own.
-std::unique_ptr<interp::Session> shared_session(const std::vector<LibraryFile>& files) {
+// Every one of the files in one session, the library read once and lazily for all of them;
+// null when they do not load together (each is then read in a session of its own).
+std::unique_ptr<interp::Session> load_together(const std::vector<LibraryFile>& files) {
     std::vector<std::string> paths;
     for (const auto& f : files) paths.push_back(f.path.string());
+    auto session = std::make_unique<interp::Session>();
+    session->set_lazy_library(true);
     try {
-        auto session = std::make_unique<interp::Session>();
-        session->set_lazy_library(true);
         session->load_files(paths);
-        if (session->program().has_every_leaf) return nullptr;
-        return session;
     } catch (const interp::CostiError&) {
         return nullptr;
     }
+    return session;
 }
 
 int list_models(bool names_only) {
@@ -75,7 +72,10 @@ int list_models(bool names_only) {
     };
     std::vector<Line> lines;
     const std::vector<LibraryFile> files = library_models();
-    std::unique_ptr<interp::Session> shared = names_only ? nullptr : shared_session(files);
+    // One session for all, when it gives each model what its own session would: an `every
+    // leaf` block in one file would change every leaf of the others.
+    std::unique_ptr<interp::Session> shared = names_only ? nullptr : load_together(files);
+    if (shared && shared->program().has_every_leaf) shared.reset();
     for (const auto& f : files) {
         if (f.names.empty()) lines.push_back({f.short_name, f.short_name, "-"});
         for (const auto& n : f.names) {
@@ -151,17 +151,9 @@ int list_hardware(bool names_only) {
         return 0;
     }
     std::vector<std::vector<std::string>> rows{{"name", "bf16", "memory", "mem_bw", "device"}};
-    // Every device file in one session when they load together (device names are unique in a
-    // program, so each line reads as from its own file), else a session each.
-    std::vector<std::string> paths;
-    for (const auto& f : files) paths.push_back(f.path.string());
-    std::unique_ptr<interp::Session> shared = std::make_unique<interp::Session>();
-    shared->set_lazy_library(true);
-    try {
-        shared->load_files(paths);
-    } catch (const interp::CostiError&) {
-        shared.reset();
-    }
+    // Device names are unique in a program, so each line reads from the shared session as
+    // from the device's own file.
+    std::unique_ptr<interp::Session> shared = load_together(files);
     for (const auto& f : files) rows.push_back(shared ? hardware_cells(shared->program(), f.short_name) : hardware_line(f));
     std::vector<std::size_t> w(5, 0);
     for (const auto& r : rows)
