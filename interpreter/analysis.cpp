@@ -47,10 +47,13 @@ Stages stages_of(const Program& program, const Environment& env) {
 // pp_rank, when there are pipeline stages — left free, then evaluated per point by the
 // compiled form (exact, with the interpreter's errors: compile/compile.hpp); the interpreter
 // itself when the model does not compile (E0212). Either way the same exact numbers.
+// The compiled form computes only the metrics the search reads (`wanted`; the others are
+// left 0) but checks every guard of the model, so a point fails exactly where a run fails.
 class SearchTotals {
 public:
-    SearchTotals(const Session& session, const Model& model, const Evaluator& ev, std::vector<std::uint32_t> free)
-        : session_(session), model_(model) {
+    SearchTotals(const Session& session, const Model& model, const Evaluator& ev, std::vector<std::uint32_t> free,
+                 std::vector<std::uint32_t> wanted)
+        : session_(session), model_(model), wanted_(std::move(wanted)) {
         std::sort(free.begin(), free.end());
         free.erase(std::unique(free.begin(), free.end()), free.end());
         CompileRequest request;
@@ -68,22 +71,26 @@ public:
             return;
         }
         std::vector<Poly> outputs;
-        for (std::uint32_t m = 0; m < session.program().metrics.size(); ++m) outputs.push_back(form_->total(m));
+        for (std::uint32_t m : wanted_) outputs.push_back(form_->total(m));
         fast_ = std::make_unique<FastForm>(*form_, std::move(outputs));
         point_.resize(form_->free.size());
     }
 
+    // One total per metric: the wanted ones exact, the others 0 (every one by the interpreter).
     std::vector<Number> at(Evaluator& ev) {
         if (!fast_) return run_totals(session_, model_, ev);
         for (std::size_t i = 0; i < form_->free.size(); ++i) point_[i] = ev.environment().runtime[form_->free[i]].num;
-        std::vector<Number> out;
-        fast_->evaluate(point_, out);
+        fast_->evaluate(point_, wanted_out_);
+        std::vector<Number> out(session_.program().metrics.size());
+        for (std::size_t i = 0; i < wanted_.size(); ++i) out[wanted_[i]] = std::move(wanted_out_[i]);
         return out;
     }
 
 private:
     const Session& session_;
     const Model& model_;
+    std::vector<std::uint32_t> wanted_;
+    std::vector<Number> wanted_out_;
     std::unique_ptr<Compiled> form_;
     std::unique_ptr<FastForm> fast_;
     std::vector<Number> point_;
@@ -180,7 +187,7 @@ Largest max_batch(const Session& session, const Model& model, const Environment&
     Stages stages = stages_of(session.program(), env);
     std::vector<std::uint32_t> free{ids.batch_size};
     if (stages.rank) free.push_back(*stages.rank);
-    SearchTotals totals(session, model, ev, free);
+    SearchTotals totals(session, model, ev, free, {ids.weight_bytes, ids.kv_cache, ids.workspace});
     auto ok = [&](const Number& b) {
         ev.rebind(ids.batch_size, Value::of(b));
         return fits_at(session, model, ev, ids, refused, &totals);
@@ -233,7 +240,7 @@ Largest max_context(const Session& session, const Model& model, const Environmen
     Stages stages = stages_of(session.program(), env);
     std::vector<std::uint32_t> free{ids.cache_len};
     if (stages.rank) free.push_back(*stages.rank);
-    SearchTotals totals(session, model, ev, free);
+    SearchTotals totals(session, model, ev, free, {ids.weight_bytes, ids.kv_cache, ids.workspace});
     auto ok = [&](const Number& ctx) {
         ev.rebind(ids.cache_len, Value::of(ctx - Number(1)));
         return fits_at(session, model, ev, ids, refused, &totals);
