@@ -720,21 +720,88 @@ public:
         probe.assigned.assign(prog_.metrics.size(), std::nullopt);
         probe.formulas.assign(prog_.metrics.size(), nullptr);
         std::size_t before = diags.size();
-        append_every_leaf(probe, *block, {});
+        compile_every_leaf(probe, *block);
         if (diags.size() != before) return;
+        // The probe's compiled statements serve every leaf, their local slots renumbered (the
+        // names they read mean the same in every leaf but the parameters').
         for (auto& k : prog_.kernels) {
             if (!k->is_leaf()) continue;
             std::unordered_map<std::string, std::uint32_t> own;
             for (std::uint32_t i = 0; i < k->local_names.size(); ++i) own.emplace(k->local_names[i], i);
-            append_every_leaf(*k, *block, own);
+            copy_every_leaf(*k, probe, *block, own);
         }
         prog_.has_every_leaf = true;
     }
 
-    void append_every_leaf(Kernel& k, const ast::Kernel& block, const std::unordered_map<std::string, std::uint32_t>& own) {
-        std::unordered_map<std::string, std::uint32_t> slots;
+    // `e` with each local slot s read as remap[s].
+    static CExpr renumbered(const CExpr& e, const std::vector<std::uint32_t>& remap) {
+        CExpr c;
+        c.kind = e.kind;
+        c.op = e.op;
+        c.fn = e.fn;
+        c.index = e.kind == CExpr::Kind::local ? remap[e.index] : e.index;
+        c.constant = e.constant;
+        c.call = e.call;  // (none: `every leaf` cannot call kernels)
+        c.span = e.span;
+        c.args.reserve(e.args.size());
+        for (const auto& a : e.args) c.args.push_back(renumbered(a, remap));
+        return c;
+    }
+
+    // The block appended to leaf `k`, copied from the probe (compile_every_leaf, which
+    // reported no error): a parameter the leaf has a local of reads that local, the others
+    // get a `let` of their default; an assignment to a metric the leaf assigns is left out.
+    void copy_every_leaf(Kernel& k, const Kernel& probe, const ast::Kernel& block,
+                         const std::unordered_map<std::string, std::uint32_t>& own) {
+        std::vector<std::uint32_t> remap(probe.local_names.size(), 0);
         std::vector<bool> leaf_sets(prog_.metrics.size(), false);
         for (std::size_t m = 0; m < prog_.metrics.size(); ++m) leaf_sets[m] = k.assigned[m].has_value();
+        auto add_local = [&](std::uint32_t probe_slot) {
+            auto slot = static_cast<std::uint32_t>(k.local_names.size());
+            k.local_names.push_back(probe.local_names[probe_slot]);
+            k.local_spans.push_back(probe.local_spans[probe_slot]);
+            remap[probe_slot] = slot;
+            return slot;
+        };
+        std::size_t step = 0;
+        for (std::uint32_t p = 0; p < block.params.size(); ++p, ++step) {
+            if (auto it = own.find(block.params[p].name); it != own.end()) {
+                remap[p] = it->second;
+                continue;
+            }
+            CExpr v = renumbered(probe.steps[step].value, remap);
+            k.steps.push_back({Step::Kind::let, add_local(p), std::move(v)});
+        }
+        for (const auto& s : block.body) {
+            if (s.kind != ast::StmtKind::require && s.kind != ast::StmtKind::let && s.kind != ast::StmtKind::assign)
+                continue;
+            const Step& from = probe.steps[step++];
+            CExpr v = renumbered(from.value, remap);
+            switch (s.kind) {
+                case ast::StmtKind::require: {
+                    auto index = static_cast<std::uint32_t>(k.requirements.size());
+                    k.requirements.push_back(s.text);
+                    k.steps.push_back({Step::Kind::require, index, std::move(v)});
+                    break;
+                }
+                case ast::StmtKind::let:
+                    k.steps.push_back({Step::Kind::let, add_local(from.index), std::move(v)});
+                    break;
+                default:  // an assignment
+                    if (leaf_sets[from.index]) break;  // the leaf's own formula stands
+                    k.assigned[from.index] = s.name_span;
+                    k.formulas[from.index] = s.value.get();
+                    k.steps.push_back({Step::Kind::assign, from.index, std::move(v)});
+                    break;
+            }
+        }
+    }
+
+    // The block compiled into `k`, a kernel with no locals and no metrics of its own (the
+    // probe), reporting its errors: one `let` per parameter, then one step per require, let
+    // and assignment, in order (copy_every_leaf relies on that order).
+    void compile_every_leaf(Kernel& k, const ast::Kernel& block) {
+        std::unordered_map<std::string, std::uint32_t> slots;
         auto add_local = [&](const std::string& name, const Span& span) {
             auto slot = static_cast<std::uint32_t>(k.local_names.size());
             k.local_names.push_back(name);
@@ -748,10 +815,6 @@ public:
             return sc;
         };
         for (const auto& p : block.params) {
-            if (auto it = own.find(p.name); it != own.end()) {
-                slots[p.name] = it->second;
-                continue;
-            }
             CExpr v = p.default_value ? compile(*p.default_value, scope()) : CExpr{};
             if (!p.default_value) {
                 error(code::bad_every_leaf, p.span, "`every leaf` parameter '" + p.name + "' needs a default",
@@ -790,7 +853,6 @@ public:
                               "declare it with `metric " + s.name + "`");
                         break;
                     }
-                    if (leaf_sets[*m]) break;  // the leaf's own formula stands
                     if (k.assigned[*m]) {
                         error(code::duplicate_local, s.name_span, "metric '" + s.name + "' is assigned twice in `every leaf`");
                         break;

@@ -173,6 +173,41 @@ TEST(HardwareLang, EveryLeafIsAppendedToEveryLeaf) {
     EXPECT_EQ(total(every_leaf_program, "flops"), Number(1038));
 }
 
+// The block's defaults and lets read the leaf's own locals of the parameters' names, where
+// the leaf has them, however many locals and requirements of its own come before:
+// every leaf (w = 3, v = w + 1) { let u = v * 2  extra = u + w  require u < 1000 "u small" }
+//   a: no locals              -> w 3,  v 4,   u 8,   extra 11
+//   b: own a0..a2, w = 10     -> w 10, v 11,  u 22,  extra 32
+//   c: own v = 100, require   -> w 3,  v 100, u 200, extra 203
+// Total extra = 11 + 32 + 203 = 246. With c's own v = 600, u = 1200 fails the block's
+// requirement, reported in c.
+TEST(HardwareLang, EveryLeafDefaultsReadTheLeafsOwnParameters) {
+    const std::string text = R"(
+metric extra
+every leaf (w = 3, v = w + 1) {
+  let u = v * 2
+  extra = u + w
+  require u < 1000 "u small"
+}
+kernel a { flops = 1 }
+kernel b { let a0 = 1  let a1 = 2  let a2 = 3  let w = 10  flops = a0 + a1 + a2 }
+kernel c(v = 100) { require v > 0 "v positive"  flops = v }
+kernel top { x: $a()  y: $b()  z: $c() }
+kernel top2 { z: $c(v = 600) }
+model m = $top
+)";
+    EXPECT_EQ(total(text, "extra"), Number(246));
+    EXPECT_EQ(total(text, "flops"), Number(1 + 6 + 100));
+    Session s;
+    s.load_text("<test>", prelude + text + "model m2 = $top2\n");
+    try {
+        s.run(s.pick_model("m2"), Overrides{});
+        ADD_FAILURE() << "u = 1200 passed `require u < 1000`";
+    } catch (const costi::interp::CostiError& e) {
+        EXPECT_NE(e.diagnostics().front().message.find("u small"), std::string::npos) << e.diagnostics().front().message;
+    }
+}
+
 TEST(HardwareLang, EveryLeafMetricsReadTheLeafsValuesPerCall) {
     // The leaf's arguments differ per call: time = flops × w with flops = 2·n.
     // calls n = 1, 2, 3 (×4) -> 2·3·(1 + 2 + 4·3) = 90.
