@@ -297,10 +297,11 @@ DeviceAnalysis analyse_device(const Session& session, const Model& model, const 
         const Kernel* entry = session.entry_of(model, env).kernel;
         if (!every_stage_fits && tp && std::find(entry->reads.begin(), entry->reads.end(), *tp) != entry->reads.end()) {
             d.tp_searched = true;
-            if (auto layout = smallest_layout(session, model, env, *ids)) {
+            LayoutTrials tried;
+            if (auto layout = smallest_layout(session, model, env, *ids, &tried)) {
                 d.fits_at_tp = layout->first;
                 d.fits_at_pp = layout->second;
-                if (d.fits_at_pp != Number(1)) d.fits_at_tp_alone = smallest_tp(session, model, env, *ids);
+                if (d.fits_at_pp != Number(1)) d.fits_at_tp_alone = smallest_tp(session, model, env, *ids, &tried);
             }
         }
     }
@@ -317,21 +318,32 @@ std::vector<std::int64_t> device_counts() {
 }  // namespace
 
 std::optional<Number> smallest_tp(const Session& session, const Model& model, const Environment& env,
-                                  const AnalysisIds& ids) {
+                                  const AnalysisIds& ids, LayoutTrials* tried) {
     auto tp = session.program().find_runtime("tp");
     if (!tp) return std::nullopt;
+    auto pp = session.program().find_runtime("pp");
+    Number stages = pp ? env.runtime[*pp].num : Number(1);
     Evaluator ev = session.evaluator(env);
     std::string refused;
-    for (std::int64_t t : device_counts()) {
-        if (Number(t) <= env.runtime[*tp].num) continue;
+    auto fits = [&](std::int64_t t) {
+        std::pair<Number, Number> layout{Number(t), stages};
+        if (tried != nullptr) {
+            if (auto known = tried->find(layout); known != tried->end()) return known->second;
+        }
         ev.rebind(*tp, Value::of(Number(t)));
-        if (fits_at(session, model, ev, ids, refused)) return Number(t);
+        bool ok = fits_at(session, model, ev, ids, refused);
+        if (tried != nullptr) tried->emplace(layout, ok);
+        return ok;
+    };
+    for (std::int64_t t : device_counts()) {
+        if (Number(t) > env.runtime[*tp].num && fits(t)) return Number(t);
     }
     return std::nullopt;
 }
 
 std::optional<std::pair<Number, Number>> smallest_layout(const Session& session, const Model& model,
-                                                         const Environment& env, const AnalysisIds& ids) {
+                                                         const Environment& env, const AnalysisIds& ids,
+                                                         LayoutTrials* tried) {
     const Program& program = session.program();
     auto tp = program.find_runtime("tp");
     if (!tp) return std::nullopt;
@@ -351,7 +363,9 @@ std::optional<std::pair<Number, Number>> smallest_layout(const Session& session,
     auto fits = [&](std::int64_t t, std::int64_t p) {
         ev.rebind(*tp, Value::of(Number(t)));
         if (pp) ev.rebind(*pp, Value::of(Number(p)));
-        return fits_at(session, model, ev, ids, refused);
+        bool ok = fits_at(session, model, ev, ids, refused);
+        if (tried != nullptr) tried->emplace(std::make_pair(Number(t), Number(pp ? p : 1)), ok);
+        return ok;
     };
     for (std::int64_t n : device_counts()) {
         if (Number(n) <= current) continue;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,10 +122,15 @@ DeviceAnalysis analyse_device(const Session& session, const Model& model, const 
 // to 1024 devices fits. The result is (tp, pp).
 // The smallest tensor-parallel degree above the environment's at which the step fits with the
 // environment's pp: every degree up to 64, then 128 … 1024 (smallest_layout's counts).
+// Both take the layouts (tp, pp) tried before and whether the step fits on each (an exact run
+// of the model each): analyse_device asks smallest_layout, then smallest_tp, which would try
+// some of the same layouts again.
+using LayoutTrials = std::map<std::pair<Number, Number>, bool>;
 std::optional<Number> smallest_tp(const Session& session, const Model& model, const Environment& env,
-                                  const AnalysisIds& ids);
+                                  const AnalysisIds& ids, LayoutTrials* tried = nullptr);
 std::optional<std::pair<Number, Number>> smallest_layout(const Session& session, const Model& model,
-                                                         const Environment& env, const AnalysisIds& ids);
+                                                         const Environment& env, const AnalysisIds& ids,
+                                                         LayoutTrials* tried = nullptr);
 
 // A request of `prompt` tokens and `generate` decode steps for each of batch_size sequences:
 // a prefill (seq_len = prompt, cache_len = 0) and one step at each cache_len prompt …
