@@ -10,6 +10,10 @@
 # Beside /bin/true it times the floors built next to the last binary given
 # (tests/bench/startup_floor.cpp): a trivial C++ program with the shared libraries the issue's
 # floor had (libstdc++, libgmpxx, libgmp, libedit) and one linked as costi is (a static PIE).
+# How an executable's file sits in the page cache moves its start by up to 0.4 ms here (one
+# just written by the linker starts slower than the same bytes read back from disk), so with
+# DROP_CACHES=1 (root) the caches are dropped first and every binary is run once before
+# sampling: compare builds that way.
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 COSTI [COSTI…]" >&2; exit 2; }
 rounds=${ROUNDS:-200}
@@ -31,6 +35,17 @@ sample() {  # sample FILE BINARY ARGS…: one task-clock in ms, appended to FILE
   (cd "$tree" && perf stat -x, -e task-clock "$bin" "$@" 2>&1 >/dev/null | awk -F, '/task-clock/{print $1}') >>"$file"
 }
 
+if [ "${DROP_CACHES:-0}" = 1 ]; then
+  sync
+  echo 3 >/proc/sys/vm/drop_caches
+fi
+for bin in "$@"; do  # one run of each, not sampled: every file in the page cache
+  for args in "${commands[@]}"; do
+    # shellcheck disable=SC2086 # the arguments are words
+    sample "$out/warm-up" "$bin" $args
+  done
+done
+for floor in "${floors[@]}"; do sample "$out/warm-up" "$floor"; done
 for ((round = 0; round < rounds; ++round)); do
   bins=("$@")
   if ((round % 2 == 1)); then
