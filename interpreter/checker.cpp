@@ -754,8 +754,6 @@ public:
     void copy_every_leaf(Kernel& k, const Kernel& probe, const ast::Kernel& block,
                          const std::unordered_map<std::string, std::uint32_t>& own) {
         std::vector<std::uint32_t> remap(probe.local_names.size(), 0);
-        std::vector<bool> leaf_sets(prog_.metrics.size(), false);
-        for (std::size_t m = 0; m < prog_.metrics.size(); ++m) leaf_sets[m] = k.assigned[m].has_value();
         auto add_local = [&](std::uint32_t probe_slot) {
             auto slot = static_cast<std::uint32_t>(k.local_names.size());
             k.local_names.push_back(probe.local_names[probe_slot]);
@@ -787,8 +785,8 @@ public:
                 case ast::StmtKind::let:
                     k.steps.push_back({Step::Kind::let, add_local(from.index), std::move(v)});
                     break;
-                default:  // an assignment
-                    if (leaf_sets[from.index]) break;  // the leaf's own formula stands
+                default:  // an assignment (the probe refused a metric assigned twice in the block)
+                    if (k.assigned[from.index]) break;  // the leaf's own formula stands
                     k.assigned[from.index] = s.name_span;
                     k.formulas[from.index] = s.value.get();
                     k.steps.push_back({Step::Kind::assign, from.index, std::move(v)});

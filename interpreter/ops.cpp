@@ -51,25 +51,21 @@ const char* op_text(ast::Op op) {
     return "?";
 }
 
-// Sets the error for an operand that is not a number.
-static void not_a_number(const Value& v, std::string_view what, OpError& err) {
+static bool need_number(const Value& v, std::string_view what, OpError& err) {
+    if (v.is_number()) return true;
     err = {code::type_error, "'" + std::string(what) + "' needs a number, not the string " + v.show(),
            v.is_string() ? "strings can only be compared with == and !=" : ""};
+    return false;
 }
 
 // Inline, and the operator's text only looked up for the message: every arithmetic
 // operation of an evaluation passes here.
 static inline bool need_number(const Value& v, ast::Op op, OpError& err) {
-    if (v.is_number()) return true;
-    not_a_number(v, op_text(op), err);
-    return false;
+    return v.is_number() || need_number(v, op_text(op), err);
 }
 
 std::optional<bool> truth(const Value& v, OpError& err) {
-    if (!v.is_number()) {
-        not_a_number(v, "condition", err);
-        return std::nullopt;
-    }
+    if (!need_number(v, "condition", err)) return std::nullopt;
     return !v.num.is_zero();
 }
 
@@ -191,10 +187,7 @@ std::optional<Value> apply_function(Fn fn, const std::vector<Value>& args, OpErr
         return Value::of(found ? 1 : 0);
     }
     for (const auto& a : args) {
-        if (!a.is_number()) {
-            not_a_number(a, ast::function_names[static_cast<std::size_t>(fn)], err);
-            return std::nullopt;
-        }
+        if (!need_number(a, ast::function_names[static_cast<std::size_t>(fn)], err)) return std::nullopt;
     }
     switch (fn) {
         case Fn::min:
